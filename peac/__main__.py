@@ -1,0 +1,3 @@
+from peac.cli import main
+
+main()

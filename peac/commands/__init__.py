@@ -1,0 +1,1 @@
+"""One module per subcommand: a plain function taking a request and returning an exit code."""

@@ -1,0 +1,73 @@
+"""Problems found in user input, and the exit codes the CLI maps outcomes to.
+
+A problem is plain data pointing at a place in a file, so that every layer (YAML loading,
+schema validation, semantic checks) reports in the same shape and every reporter (text, JSON,
+GitHub annotations) renders the same list.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes CI can tell apart."""
+
+    OK = 0
+    FAILED = 1  # a gate or budget failed
+    BAD_INPUT = 2  # invalid files, usage errors
+    INTERNAL = 3  # a bug in peac
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one place of one file. ``line``/``col`` are 1-based; 0 means unknown."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def location(self) -> str:
+        if self.line <= 0:
+            return self.path
+        return f"{self.path}:{self.line}:{self.col}"
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.message}"
+
+
+class PeacError(Exception):
+    """An expected failure caused by the user's input or environment (exit code 2).
+
+    Carries zero or more located problems; the message alone is shown when there are none.
+    """
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """A ' (did you mean "x"?)' hint, or '' when nothing is close."""
+    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f' (did you mean "{matches[0]}"?)' if matches else ""
+
+
+def describe(value: object, limit: int = 40) -> str:
+    """Show a found value the way the user wrote it, short enough for one line."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[: limit - 1] + "…"
+        return '"' + text.replace("\n", "\\n") + '"'
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)

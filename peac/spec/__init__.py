@@ -1,0 +1,1 @@
+"""Budget and Scenario files: loading, models, compiling into a Plan, JSON Schema export."""

@@ -1,0 +1,282 @@
+"""Semantic checks of a Budget: its scenario exists, objectives name real metrics, statistics
+and steps, limits carry the unit their metric needs and warn tiers fire before fail tiers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from peac import units
+from peac.problems import describe, did_you_mean
+from peac.spec.budget import Budget, Objective, Tier
+from peac.spec.metrics import METRICS, Metric, Unit
+from peac.spec.paths import resolve_reference
+from peac.spec.plan import BudgetPlan, Limits, ObjectivePlan, ScenarioPlan, Source
+from peac.spec.scenario import Scenario
+from peac.spec.source import Loc
+from peac.spec.workspace import Loaded, Workspace, digest
+
+Report = Callable[..., None]
+PlanFor = Callable[[Loaded], ScenarioPlan | None]
+
+_PARSERS: dict[Unit, tuple[Callable[[object], float], str]] = {
+    "duration": (units.parse_duration, f"a duration like {units.DURATION_EXAMPLE}"),
+    "percent": (units.parse_percent, f"a percentage like {units.PERCENT_EXAMPLE}"),
+    "rate": (units.parse_rate, f"a rate like {units.RATE_EXAMPLE}"),
+    "count": (lambda v: _count(v), "a whole number like 10"),
+}
+
+
+def _count(value: object) -> float:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    raise units.UnitError("expected a whole number")
+
+
+def check_budget(loaded: Loaded, workspace: Workspace, plan_for: PlanFor) -> BudgetPlan | None:
+    """The plan for a valid budget; problems go to the workspace's report."""
+    model = loaded.model
+    assert isinstance(model, Budget)
+    report = workspace.reporter(loaded)
+    scenario = _resolve_scenario(model.spec.scenario, loaded.file, workspace, plan_for, report)
+    objectives: list[ObjectivePlan] = []
+    seen: dict[tuple[str | None, str, str], int] = {}
+    names: set[str] = set()
+    ok = scenario is not None
+    for index, objective in enumerate(model.spec.objectives):
+        loc: Loc = ("spec", "objectives", index)
+        plan = _check_objective(objective, loc, loaded, scenario, report)
+        if plan is None:
+            ok = False
+            continue
+        identity = (plan.step, plan.metric, plan.stat)
+        if identity in seen:
+            report(loc, f'duplicate objective "{plan.name}" (also objectives[{seen[identity]}])')
+            ok = False
+        elif plan.name in names:
+            report((*loc, "name"), f'duplicate objective name "{plan.name}"')
+            ok = False
+        seen.setdefault(identity, index)
+        names.add(plan.name)
+        objectives.append(plan)
+    if not ok or scenario is None:
+        return None
+    return BudgetPlan(
+        name=model.metadata.name,
+        source=Source(loaded.document.path, loaded.document.line, 1),
+        digest=digest(model),
+        scenario=scenario,
+        policy=model.spec.regression,
+        invalid_run=model.spec.invalid_run,
+        missing_baseline=model.spec.missing_baseline,
+        objectives=tuple(objectives),
+    )
+
+
+def _resolve_scenario(
+    reference: str, file: Path, workspace: Workspace, plan_for: PlanFor, report: Report
+) -> ScenarioPlan | None:
+    loc: Loc = ("spec", "scenario")
+    relative, _, wanted = reference.partition("#")
+    path, why = resolve_reference(relative, file, workspace.root)
+    if path is None:
+        report(loc, why)
+        return None
+    if not path.is_file():
+        report(loc, f'expected a scenario file, but "{relative}" does not exist')
+        return None
+    candidates = [d for d in workspace.load(path) if _field(d, "kind") == "Scenario"]
+    names = [str(_field(c, "metadata", "name")) for c in candidates]
+    if wanted:
+        chosen = [c for c, n in zip(candidates, names, strict=True) if n == wanted]
+        if not chosen:
+            report(
+                loc, f'"{relative}" has no scenario named "{wanted}"{did_you_mean(wanted, names)}'
+            )
+            return None
+    elif len(candidates) != 1:
+        found = (
+            "no Scenario" if not candidates else f"{len(candidates)} scenarios ({', '.join(names)})"
+        )
+        report(
+            loc, f'expected "{relative}" to hold one Scenario, found {found}; add #name to choose'
+        )
+        return None
+    else:
+        chosen = candidates
+    if not isinstance(chosen[0].model, Scenario):
+        report(loc, f'the scenario in "{relative}" is invalid (see its own errors)')
+        return None
+    plan = plan_for(chosen[0])
+    if plan is None:
+        report(loc, f'the scenario in "{relative}" is invalid (see its own errors)')
+    return plan
+
+
+def _field(loaded: Loaded, *keys: str) -> object:
+    """A value of a document that may not have validated (so may have any shape)."""
+    node: object = loaded.document.data
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _check_objective(
+    objective: Objective, loc: Loc, loaded: Loaded, scenario: ScenarioPlan | None, report: Report
+) -> ObjectivePlan | None:
+    metric = METRICS.get(objective.metric)
+    if metric is None:
+        hint = did_you_mean(objective.metric, METRICS)
+        report(
+            (*loc, "metric"),
+            f'unknown metric "{objective.metric}"{hint}: expected one of {", ".join(METRICS)}',
+        )
+        return None
+    stat = objective.stat or metric.default_stat
+    if stat is None:
+        report(
+            loc,
+            f'missing required key "stat" for {metric.name}: '
+            f"expected one of {', '.join(metric.stats)}",
+        )
+        return None
+    if not metric.accepts(stat):
+        hint = did_you_mean(stat, metric.stats)
+        report(
+            (*loc, "stat"),
+            f'unknown statistic "{stat}" for {metric.name}{hint}: '
+            f"expected one of {', '.join(metric.stats)}",
+        )
+        return None
+    ok = True
+    if objective.step is not None and scenario is not None and objective.step not in scenario.steps:
+        hint = did_you_mean(objective.step, scenario.steps)
+        report((*loc, "step"), f'scenario "{scenario.name}" has no step "{objective.step}"{hint}')
+        ok = False
+    unit: Unit = "count" if stat == "count" else metric.unit
+    tiers = {
+        name: _limits(getattr(objective, name), (*loc, name), unit, metric, stat, report)
+        for name in ("warn", "fail")
+    }
+    if objective.warn is None and objective.fail is None:
+        report(loc, 'expected a "warn" or "fail" tier (or both)')
+        ok = False
+    if any(t is False for t in tiers.values()):
+        return None
+    warn, fail = (t if isinstance(t, Limits) else None for t in (tiers["warn"], tiers["fail"]))
+    ok = _check_order(warn, fail, loc, unit, report) and ok
+    if objective.abort_on_fail and (fail is None or (fail.max is None and fail.min is None)):
+        report(
+            (*loc, "abort_on_fail"),
+            "abort_on_fail needs an absolute fail limit (max or min): "
+            "baselines are not known during a run",
+        )
+        ok = False
+    if not ok:
+        return None
+    higher_is_worse = (
+        metric.higher_is_worse
+        if objective.direction is None
+        else objective.direction == "higher_is_worse"
+    )
+    label = f"{objective.step} " if objective.step else ""
+    document = loaded.document
+    line, col = document.position(loc)
+    return ObjectivePlan(
+        name=objective.name or f"{label}{metric.name} {stat}",
+        metric=metric.name,
+        stat=stat,
+        step=objective.step,
+        unit=unit,
+        higher_is_worse=higher_is_worse,
+        key=objective.key,
+        weight=objective.weight,
+        abort_on_fail=objective.abort_on_fail,
+        warn=warn,
+        fail=fail,
+        source=Source(document.path, line, col),
+    )
+
+
+def _limits(
+    tier: Tier | None, loc: Loc, unit: Unit, metric: Metric, stat: str, report: Report
+) -> Limits | bool | None:
+    """Canonical limits of a tier; False when one of them is invalid (already reported)."""
+    if tier is None:
+        return None
+    parse, expected = _PARSERS[unit]
+    values: dict[str, float | None] = {}
+    ok = True
+    for key in ("max", "min"):
+        raw = getattr(tier, key)
+        if raw is None:
+            values[key] = None
+            continue
+        try:
+            values[key] = parse(raw)
+        except units.UnitError:
+            report(
+                (*loc, key), f"expected {expected} for {metric.name} {stat}, got {describe(raw)}"
+            )
+            ok = False
+    raw = tier.max_regression
+    values["max_regression"] = None
+    if raw is not None:
+        try:
+            regression = units.parse_percent(raw)
+            if regression <= 0:
+                raise units.UnitError("not positive")
+            values["max_regression"] = regression
+        except units.UnitError:
+            report(
+                (*loc, "max_regression"),
+                f'expected a positive percentage like "10%", got {describe(raw)}',
+            )
+            ok = False
+    if not ok:
+        return False
+    if all(v is None for v in values.values()):
+        report(loc, 'expected at least one of "max", "min", "max_regression"')
+        return False
+    if values["max"] is not None and values["min"] is not None and values["min"] > values["max"]:
+        report((*loc, "min"), "expected min to be at most max")
+        return False
+    return Limits(values["max"], values["min"], values["max_regression"])
+
+
+_LOOSER: dict[str, Callable[[float, float], bool]] = {
+    "max": lambda warn, fail: warn >= fail,
+    "min": lambda warn, fail: warn <= fail,
+    "max_regression": lambda warn, fail: warn >= fail,
+}
+
+
+def _check_order(
+    warn: Limits | None, fail: Limits | None, loc: Loc, unit: Unit, report: Report
+) -> bool:
+    """A warning must fire before the failure; otherwise the warn tier can never be seen."""
+    if warn is None or fail is None:
+        return True
+    ok = True
+    for key, looser in _LOOSER.items():
+        w, f = getattr(warn, key), getattr(fail, key)
+        if w is None or f is None or not looser(w, f):
+            continue
+        shown: Unit = "percent" if key == "max_regression" else unit
+        report(
+            (*loc, "warn", key),
+            f"expected the warn limit to be stricter than the fail limit ({_show(f, shown)}), "
+            f"got {_show(w, shown)}: a warning must fire before the failure",
+        )
+        ok = False
+    return ok
+
+
+def _show(value: float, unit: Unit) -> str:
+    if unit == "duration":
+        return units.format_duration(value)
+    if unit == "percent":
+        return f"{value * 100:g}%"
+    if unit == "rate":
+        return f"{value:g}/s"
+    return f"{value:g}"

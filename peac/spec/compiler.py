@@ -1,0 +1,102 @@
+"""The schema compiler: files in, a Plan and every problem out, in file order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from peac.problems import Problem
+from peac.spec.budget import Budget
+from peac.spec.check_budget import check_budget
+from peac.spec.check_scenario import check_scenario
+from peac.spec.paths import display_path, find_root
+from peac.spec.plan import BudgetPlan, Plan, ScenarioPlan
+from peac.spec.scenario import Scenario
+from peac.spec.workspace import Loaded, Workspace
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Compilation:
+    plan: Plan
+    problems: tuple[Problem, ...]
+    files: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
+    """Files named, plus YAML files under directories named (sorted, hidden folders skipped)."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in YAML_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                problems.append(
+                    Problem(display_path(path), 0, 0, "no .yaml or .yml files in this directory")
+                )
+            files.extend(found)
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files)), problems
+
+
+def compile_paths(paths: Sequence[Path], root: Path | None = None) -> Compilation:
+    """Load, validate and compile every budget and scenario under ``paths``."""
+    files, problems = discover(paths)
+    workspace = Workspace(root=root or find_root(Path.cwd()))
+    memo: dict[int, ScenarioPlan | None] = {}
+    origin: dict[int, Loaded] = {}
+
+    def plan_for(loaded: Loaded) -> ScenarioPlan | None:
+        if id(loaded) not in memo:
+            plan = memo[id(loaded)] = check_scenario(loaded, workspace)
+            if plan is not None:
+                origin[id(plan)] = loaded
+        return memo[id(loaded)]
+
+    scenarios: list[ScenarioPlan] = []
+    budgets: list[BudgetPlan] = []
+    for file in files:
+        for loaded in workspace.load(file):
+            if isinstance(loaded.model, Scenario):
+                plan = plan_for(loaded)
+                if plan is not None:
+                    scenarios.append(plan)
+            elif isinstance(loaded.model, Budget):
+                budget = check_budget(loaded, workspace, plan_for)
+                if budget is not None:
+                    budgets.append(budget)
+    _check_unique_names(workspace, scenarios, origin)
+    for key in workspace.files:
+        problems.extend(
+            sorted(set(workspace.problems.get(key, [])), key=lambda p: (p.line, p.col, p.message))
+        )
+    shown = tuple(display_path(f, workspace.cwd) for f in files)
+    return Compilation(Plan(tuple(scenarios), tuple(budgets)), tuple(problems), shown)
+
+
+def _check_unique_names(
+    workspace: Workspace, scenarios: list[ScenarioPlan], origin: dict[int, Loaded]
+) -> None:
+    """Results and budgets refer to scenarios by name, so two with one name are ambiguous."""
+    seen: dict[str, ScenarioPlan] = {}
+    for plan in scenarios:
+        first = seen.setdefault(plan.name, plan)
+        if first is not plan:
+            workspace.reporter(origin[id(plan)])(
+                ("metadata", "name"),
+                f'duplicate scenario name "{plan.name}" '
+                f"(also in {first.source.path}:{first.source.line})",
+            )

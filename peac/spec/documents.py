@@ -1,0 +1,49 @@
+"""Recognising a document's kind and validating it against that kind's model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peac.problems import Problem, describe, did_you_mean
+from peac.spec.budget import Budget
+from peac.spec.fields import StrictModel
+from peac.spec.locate import validate
+from peac.spec.scenario import Scenario
+from peac.spec.source import Document
+
+API_VERSIONS = ("peac/v1",)
+KINDS: dict[str, type[StrictModel]] = {"Budget": Budget, "Scenario": Scenario}
+
+
+def check_document(document: Document) -> tuple[StrictModel | None, list[Problem]]:
+    """The document as its kind's model, or the problems that keep it from being one."""
+    data: Any = document.data
+    path = document.path
+
+    def problem(loc: tuple[str, ...], message: str) -> list[Problem]:
+        line, col = document.position(loc)
+        return [Problem(path, line, col, message)]
+
+    if not isinstance(data, dict):
+        return None, problem(
+            (), f"expected a mapping with apiVersion and kind, got {describe(data)}"
+        )
+    supported = ", ".join(f'"{v}"' for v in API_VERSIONS)
+    if "apiVersion" not in data:
+        return None, problem((), f'missing required key "apiVersion": expected {supported}')
+    api = data["apiVersion"]
+    if api not in API_VERSIONS:
+        return None, problem(
+            ("apiVersion",),
+            f"apiVersion: unsupported version {describe(api)}: supported are {supported}",
+        )
+    kinds = ", ".join(f'"{k}"' for k in KINDS)
+    if "kind" not in data:
+        return None, problem((), f'missing required key "kind": expected one of {kinds}')
+    kind = data["kind"]
+    if kind not in KINDS:
+        hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else ""
+        return None, problem(
+            ("kind",), f"kind: expected one of {kinds}, got {describe(kind)}{hint}"
+        )
+    return validate(KINDS[kind], document)

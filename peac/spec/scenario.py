@@ -1,0 +1,361 @@
+"""The Scenario kind: where load goes, how it arrives, and what each virtual user does."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from peac.spec.fields import (
+    Duration,
+    Identifier,
+    Metadata,
+    Name,
+    NonNegativeInt,
+    PositiveDuration,
+    PositiveFloat,
+    PositiveInt,
+    PositiveRate,
+    Rate,
+    Scalar,
+    Size,
+    StrictModel,
+)
+
+
+def _exactly_one(model: StrictModel, fields: tuple[str, ...], what: str) -> None:
+    present = [f for f in fields if getattr(model, f) is not None]
+    if len(present) != 1:
+        listed = ", ".join(f'"{f}"' for f in fields)
+        found = ", ".join(f'"{f}"' for f in present) if present else "none"
+        raise PydanticCustomError(
+            "exactly_one", f"expected exactly one of {listed} in {what}, found {found}"
+        )
+
+
+class Target(StrictModel):
+    """The service under test. Load may only go to ``allowed_hosts`` (default: base_url's host)."""
+
+    base_url: str = Field(
+        description="Absolute http(s) URL that relative step paths are joined to."
+    )
+    allowed_hosts: list[str] = Field(
+        default=[], description="Host names load may be sent to; base_url's host is always allowed."
+    )
+
+
+class _Executor(StrictModel):
+    graceful_stop: Duration = Field(
+        default=30.0, description="How long in-flight iterations may finish after the end."
+    )
+
+
+class VuStage(StrictModel):
+    duration: PositiveDuration
+    target: NonNegativeInt = Field(description="Number of VUs reached at the end of the stage.")
+
+
+class RateStage(StrictModel):
+    duration: PositiveDuration
+    target: Rate = Field(description="Arrival rate reached at the end of the stage.")
+
+
+class ConstantVus(_Executor):
+    """Closed model: a fixed number of VUs loop over flows for a duration."""
+
+    executor: Literal["constant-vus"]
+    vus: PositiveInt
+    duration: PositiveDuration
+
+
+class RampingVus(_Executor):
+    """Closed model: the number of VUs follows linear stages."""
+
+    executor: Literal["ramping-vus"]
+    start_vus: NonNegativeInt = 0
+    stages: list[VuStage] = Field(min_length=1)
+    graceful_ramp_down: Duration = 30.0
+
+
+class PerVuIterations(_Executor):
+    """Closed model: each VU runs the same number of iterations."""
+
+    executor: Literal["per-vu-iterations"]
+    vus: PositiveInt
+    iterations: PositiveInt
+    max_duration: PositiveDuration = 600.0
+
+
+class SharedIterations(_Executor):
+    """Closed model: VUs share a fixed total of iterations."""
+
+    executor: Literal["shared-iterations"]
+    vus: PositiveInt
+    iterations: PositiveInt
+    max_duration: PositiveDuration = 600.0
+
+
+class ConstantArrivalRate(_Executor):
+    """Open model: iterations start at a fixed rate whatever the response times are."""
+
+    executor: Literal["constant-arrival-rate"]
+    rate: PositiveRate
+    duration: PositiveDuration
+    max_vus: PositiveInt = Field(
+        default=100, description="Cap on in-flight iterations; arrivals beyond it are dropped."
+    )
+
+
+class RampingArrivalRate(_Executor):
+    """Open model: the arrival rate follows linear stages."""
+
+    executor: Literal["ramping-arrival-rate"]
+    start_rate: Rate = 0.0
+    stages: list[RateStage] = Field(min_length=1)
+    max_vus: PositiveInt = 100
+
+
+class Spike(_Executor):
+    """Open model preset: a steady base rate, a sudden jump to the peak, and the recovery."""
+
+    executor: Literal["spike"]
+    base_rate: Rate
+    peak_rate: PositiveRate
+    before: PositiveDuration = Field(default=30.0, description="Time at the base rate first.")
+    ramp: PositiveDuration = Field(default=1.0, description="Time to jump to the peak.")
+    hold: PositiveDuration = Field(default=10.0, description="Time held at the peak.")
+    after: PositiveDuration = Field(default=30.0, description="Recovery time at the base rate.")
+    max_vus: PositiveInt = 500
+
+
+class Stress(_Executor):
+    """Open model preset: from ``start_rate``, add ``step_rate`` per step up to ``max_rate``."""
+
+    executor: Literal["stress"]
+    start_rate: PositiveRate
+    step_rate: PositiveRate
+    step_duration: PositiveDuration = 60.0
+    max_rate: PositiveRate
+    max_vus: PositiveInt = 1000
+
+
+Load = Annotated[
+    ConstantVus
+    | RampingVus
+    | PerVuIterations
+    | SharedIterations
+    | ConstantArrivalRate
+    | RampingArrivalRate
+    | Spike
+    | Stress,
+    Field(discriminator="executor"),
+]
+
+EXECUTORS = (
+    "constant-vus",
+    "ramping-vus",
+    "per-vu-iterations",
+    "shared-iterations",
+    "constant-arrival-rate",
+    "ramping-arrival-rate",
+    "spike",
+    "stress",
+)
+
+
+class ThinkTime(StrictModel):
+    """Pause after a step: constant, uniform between two durations, or exponential with a mean."""
+
+    constant: Duration | None = None
+    uniform: list[Duration] | None = Field(
+        default=None, min_length=2, max_length=2, description="[shortest, longest]"
+    )
+    exponential: PositiveDuration | None = Field(default=None, description="Mean of the pause.")
+
+    @model_validator(mode="after")
+    def _one(self) -> ThinkTime:
+        _exactly_one(self, ("constant", "uniform", "exponential"), "think")
+        if self.uniform is not None and self.uniform[0] > self.uniform[1]:
+            raise PydanticCustomError(
+                "uniform_order", "expected uniform: [shorter, longer], found the longer first"
+            )
+        return self
+
+
+def _think_shorthand(value: Any) -> Any:
+    return {"constant": value} if isinstance(value, str) else value
+
+
+Think = Annotated[ThinkTime, BeforeValidator(_think_shorthand)]
+
+
+class JsonCheck(StrictModel):
+    path: str = Field(description="JMESPath expression into the response JSON, e.g. items[0].id.")
+    exists: bool | None = None
+    equals: Any = None
+    matches: str | None = Field(
+        default=None, description="Regular expression the value must match."
+    )
+
+
+class BodyCheck(StrictModel):
+    contains: str | None = None
+    not_contains: str | None = None
+    matches: str | None = None
+
+
+class HeaderCheck(StrictModel):
+    name: str
+    equals: str | None = None
+    matches: str | None = None
+
+
+class LatencyCheck(StrictModel):
+    max: PositiveDuration
+
+
+StatusSpec = int | list[int] | str
+
+
+class Check(StrictModel):
+    """One assertion on a response; failed checks count into the check pass rate."""
+
+    name: str | None = None
+    status: StatusSpec | None = Field(
+        default=None, description='A status (200), a list ([200, 201]) or a class ("2xx").'
+    )
+    json_: JsonCheck | None = Field(default=None, alias="json")
+    body: BodyCheck | None = None
+    header: HeaderCheck | None = None
+    latency: LatencyCheck | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Check:
+        present = [
+            f
+            for f in ("status", "json_", "body", "header", "latency")
+            if getattr(self, f) is not None
+        ]
+        if len(present) != 1:
+            raise PydanticCustomError(
+                "exactly_one",
+                'expected exactly one of "status", "json", "body", "header", "latency" in a check, '
+                f"found {len(present)}",
+            )
+        return self
+
+
+class Capture(StrictModel):
+    """Extracts a value from a response into a variable for later steps of the same VU."""
+
+    json_: str | None = Field(
+        default=None, alias="json", description="JMESPath into the JSON body."
+    )
+    header: str | None = None
+    regex: str | None = Field(default=None, description="Regular expression with one group.")
+    default: Scalar | None = Field(default=None, description="Value used when nothing matched.")
+
+    @model_validator(mode="after")
+    def _one(self) -> Capture:
+        present = [f for f in ("json_", "header", "regex") if getattr(self, f) is not None]
+        if len(present) != 1:
+            raise PydanticCustomError(
+                "exactly_one",
+                'expected exactly one of "json", "header", "regex" in a capture, '
+                f"found {len(present)}",
+            )
+        return self
+
+
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class Step(StrictModel):
+    """One HTTP request. Its name groups the metrics that budgets judge."""
+
+    name: Name | None = Field(default=None, description='Defaults to "METHOD path".')
+    method: Method = "GET"
+    path: str | None = Field(default=None, description="Path joined to target.base_url; templated.")
+    url: str | None = Field(default=None, description="Absolute URL; its host must be allowed.")
+    query: dict[str, Scalar] = {}
+    headers: dict[str, str] = {}
+    json_: Any = Field(default=None, alias="json", description="JSON body; strings are templated.")
+    body: str | None = Field(default=None, description="Raw body; templated.")
+    timeout: PositiveDuration | None = None
+    think: Think | None = None
+    checks: list[Check] = []
+    capture: dict[Identifier, Capture] = {}
+
+    @model_validator(mode="after")
+    def _shape(self) -> Step:
+        _exactly_one(self, ("path", "url"), "a step")
+        if self.json_ is not None and self.body is not None:
+            raise PydanticCustomError(
+                "exclusive", 'expected either "json" or "body" in a step, found both'
+            )
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.method} {self.path or self.url}"
+
+
+class Flow(StrictModel):
+    """A sequence of steps a VU runs in one iteration; flows are chosen by weight."""
+
+    name: Name
+    weight: PositiveFloat = 1.0
+    steps: list[Step] = Field(min_length=1)
+
+
+class Feeder(StrictModel):
+    file: str = Field(description="CSV file with a header row, relative to this scenario file.")
+    order: Literal["sequential", "random"] = "sequential"
+
+
+class Data(StrictModel):
+    vars: dict[Identifier, Any] = {}
+    feeders: dict[Identifier, Feeder] = {}
+
+
+class Secret(StrictModel):
+    env: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Environment variable to read."
+    )
+
+
+class Defaults(StrictModel):
+    timeout: PositiveDuration = 10.0
+    connect_timeout: PositiveDuration = 5.0
+    headers: dict[str, str] = {}
+    http2: bool = False
+    follow_redirects: bool = False
+    max_body: Size = Field(default=10 * 1024 * 1024, description="Bodies beyond this are cut off.")
+
+
+class Monitor(StrictModel):
+    """A Prometheus text endpoint of the server side, scraped during the run."""
+
+    url: str
+    name: Name | None = None
+    interval: PositiveDuration = 5.0
+
+
+class ScenarioSpec(StrictModel):
+    target: Target
+    load: Load
+    defaults: Defaults = Defaults()
+    data: Data = Data()
+    secrets: dict[Identifier, Secret] = {}
+    monitor: list[Monitor] = []
+    flows: list[Flow] = Field(min_length=1)
+
+
+class Scenario(StrictModel):
+    """A load test: what to call, how hard, and what each virtual user does."""
+
+    api_version: Literal["peac/v1"] = Field(alias="apiVersion")
+    kind: Literal["Scenario"]
+    metadata: Metadata
+    spec: ScenarioSpec

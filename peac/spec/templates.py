@@ -1,0 +1,48 @@
+"""Static analysis of step templates: syntax, and which variables each template reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from peac.templating import make_environment
+
+
+@dataclass(frozen=True)
+class TemplateUse:
+    """What one template reads: free names, and attributes read from each name."""
+
+    names: frozenset[str] = frozenset()
+    attributes: dict[str, frozenset[str]] = field(default_factory=dict)
+    error: str = ""
+
+
+@cache
+def _environment() -> ImmutableSandboxedEnvironment:
+    return make_environment()
+
+
+@cache
+def analyse(text: str) -> TemplateUse:
+    """Parse ``text`` in the sandbox; syntax errors come back as a message, never raised."""
+    from jinja2 import meta
+
+    env = _environment()
+    try:
+        tree = env.parse(text)
+    except TemplateSyntaxError as exc:
+        return TemplateUse(
+            error=f"template syntax error: {exc.message} (template line {exc.lineno})"
+        )
+    names = frozenset(meta.find_undeclared_variables(tree))
+    attributes: dict[str, set[str]] = {}
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name):
+            attributes.setdefault(node.node.name, set()).add(node.attr)
+    for item in tree.find_all(nodes.Getitem):
+        if isinstance(item.node, nodes.Name) and isinstance(item.arg, nodes.Const):
+            attributes.setdefault(item.node.name, set()).add(str(item.arg.value))
+    return TemplateUse(names, {k: frozenset(v) for k, v in attributes.items()})
