@@ -151,7 +151,12 @@ def _check_objective(
     ok = True
     if objective.step is not None and scenario is not None and objective.step not in scenario.steps:
         hint = did_you_mean(objective.step, scenario.steps)
-        report((*loc, "step"), f'scenario "{scenario.name}" has no step "{objective.step}"{hint}')
+        listed = ", ".join(f'"{s}"' for s in scenario.steps[:12])
+        report(
+            (*loc, "step"),
+            f'scenario "{scenario.name}" has no step "{objective.step}"{hint}: '
+            f"its steps are {listed}",
+        )
         ok = False
     unit: Unit = "count" if stat == "count" else metric.unit
     tiers = {

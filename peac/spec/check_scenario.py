@@ -311,8 +311,14 @@ def _check_jmespath(expression: str, loc: Loc, report: Report) -> None:
         report(
             loc,
             f'expected a JMESPath expression like items[0].id, got "{expression}" '
-            f"({str(exc).splitlines()[0]})",
+            f"({_jmespath_reason(exc)})",
         )
+
+
+def _jmespath_reason(exc: Exception) -> str:
+    position = getattr(exc, "lex_position", None)
+    reason = str(getattr(exc, "msg", "") or exc).splitlines()[0]
+    return f"{reason} at column {position + 1}" if isinstance(position, int) else reason
 
 
 def _check_regex(pattern: str | None, loc: Loc, report: Report) -> re.Pattern[str] | None:

@@ -25,10 +25,12 @@ from peac.spec.fields import (
 
 
 def _exactly_one(model: StrictModel, fields: tuple[str, ...], what: str) -> None:
-    present = [f for f in fields if getattr(model, f) is not None]
+    """One of several mutually exclusive keys must be present; names are the YAML keys."""
+    shown = [f.rstrip("_") for f in fields]
+    present = [s for f, s in zip(fields, shown, strict=True) if getattr(model, f) is not None]
     if len(present) != 1:
-        listed = ", ".join(f'"{f}"' for f in fields)
-        found = ", ".join(f'"{f}"' for f in present) if present else "none"
+        listed = ", ".join(f'"{s}"' for s in shown)
+        found = ", ".join(f'"{s}"' for s in present) if present else "none"
         raise PydanticCustomError(
             "exactly_one", f"expected exactly one of {listed} in {what}, found {found}"
         )
@@ -232,17 +234,7 @@ class Check(StrictModel):
 
     @model_validator(mode="after")
     def _one(self) -> Check:
-        present = [
-            f
-            for f in ("status", "json_", "body", "header", "latency")
-            if getattr(self, f) is not None
-        ]
-        if len(present) != 1:
-            raise PydanticCustomError(
-                "exactly_one",
-                'expected exactly one of "status", "json", "body", "header", "latency" in a check, '
-                f"found {len(present)}",
-            )
+        _exactly_one(self, ("status", "json_", "body", "header", "latency"), "a check")
         return self
 
 
@@ -258,13 +250,7 @@ class Capture(StrictModel):
 
     @model_validator(mode="after")
     def _one(self) -> Capture:
-        present = [f for f in ("json_", "header", "regex") if getattr(self, f) is not None]
-        if len(present) != 1:
-            raise PydanticCustomError(
-                "exactly_one",
-                'expected exactly one of "json", "header", "regex" in a capture, '
-                f"found {len(present)}",
-            )
+        _exactly_one(self, ("json_", "header", "regex"), "a capture")
         return self
 
 
