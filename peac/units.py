@@ -87,12 +87,17 @@ def parse_size(value: object) -> int:
     raise UnitError(f"expected a size like {SIZE_EXAMPLE}")
 
 
+def _plain(number: float) -> str:
+    """A number without exponent notation or trailing zeros: ``1000000``, ``1.5``."""
+    return f"{number:.3f}".rstrip("0").rstrip(".")
+
+
 def format_duration(seconds: float) -> str:
     """The shortest readable spelling of a duration, as a user would write it."""
     if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g}m"
+        return f"{_plain(seconds / 60)}m"
     if seconds >= 1:
-        return f"{seconds:g}s"
+        return f"{_plain(seconds)}s"
     if seconds >= 1e-3:
-        return f"{seconds * 1e3:.4g}ms"
-    return f"{seconds * 1e6:.4g}us"
+        return f"{_plain(seconds * 1e3)}ms"
+    return f"{_plain(seconds * 1e6)}us"
