@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from peac.spec.fields import (
+    DURATION_PATTERN,
     Duration,
     Identifier,
     Metadata,
@@ -189,7 +190,13 @@ def _think_shorthand(value: Any) -> Any:
     return {"constant": value} if isinstance(value, str) else value
 
 
-Think = Annotated[ThinkTime, BeforeValidator(_think_shorthand)]
+_DurationText = Annotated[
+    str, WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["1s"]})
+]
+Think = Annotated[
+    ThinkTime,
+    BeforeValidator(_think_shorthand, json_schema_input_type=_DurationText | ThinkTime),
+]
 
 
 class JsonCheck(StrictModel):

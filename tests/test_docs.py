@@ -1,0 +1,59 @@
+"""Generated docs and schemas match the code; the published schema accepts the examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from peac.docgen import generated_files
+from peac.spec.source import load_file
+from tests.cli_helpers import run_cli
+from tests.conftest import EXAMPLES, REPO
+
+
+@pytest.mark.parametrize("relative", sorted(generated_files()))
+def test_generated_doc_is_current(relative: str) -> None:
+    committed = REPO / "docs" / relative
+    assert committed.exists(), f"docs/{relative} is missing: run python -m peac.docgen"
+    assert committed.read_text(encoding="utf-8") == generated_files()[relative], (
+        f"docs/{relative} is stale: run python -m peac.docgen"
+    )
+
+
+def test_schema_command_writes_the_published_files(tmp_path: Path) -> None:
+    code, out, _ = run_cli("schema", "--out", str(tmp_path))
+    assert code == 0
+    for name in ("peac.schema.json", "budget.schema.json", "scenario.schema.json"):
+        written = (tmp_path / name).read_text(encoding="utf-8")
+        assert written == (REPO / "docs" / "schema" / name).read_text(encoding="utf-8")
+        assert name in out
+
+
+def test_schema_of_one_kind_to_stdout() -> None:
+    code, out, _ = run_cli("schema", "--kind", "Budget")
+    assert code == 0
+    schema = json.loads(out)
+    assert schema["title"] == "Budget"
+    assert "objectives" in json.dumps(schema)
+
+
+def _documents(path: Path) -> list[object]:
+    documents, problems = load_file(path, path.name)
+    assert problems == []
+    return [d.data for d in documents]
+
+
+def test_published_schema_accepts_valid_and_rejects_invalid_files() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((REPO / "docs" / "schema" / "peac.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    valid = [*(REPO / "budgets").glob("*.yaml"), *(EXAMPLES / "valid").glob("*.yaml")]
+    for path in valid:
+        for document in _documents(path):
+            errors = list(validator.iter_errors(document))
+            assert errors == [], (path, errors[:1])
+    for name in ("unknown-key", "duration-word", "unknown-executor", "budget-bad-correction"):
+        (document,) = _documents(EXAMPLES / "invalid" / f"{name}.yaml")
+        assert list(validator.iter_errors(document)), name
