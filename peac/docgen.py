@@ -44,7 +44,7 @@ def _type(prop: dict[str, Any]) -> str:
             values = next(iter(prop["patternProperties"].values()))
         return f"map of {_type(values)}" if isinstance(values, dict) else "mapping"
     if kind == "string" and prop.get("examples"):
-        return f'string like `{prop["examples"][0]}`'
+        return f"string like `{prop['examples'][0]}`"
     if kind is None:
         return "any"
     return {"integer": "whole number", "number": "number", "boolean": "true/false"}.get(
@@ -70,7 +70,9 @@ def _section(name: str, schema: dict[str, Any]) -> str:
         else:
             default = "optional"
         description = prop.get("description", "")
-        lines.append(f"| `{key}` | {_cell(_type(prop))} | {_cell(default)} | {_cell(description)} |")
+        lines.append(
+            f"| `{key}` | {_cell(_type(prop))} | {_cell(default)} | {_cell(description)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

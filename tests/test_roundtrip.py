@@ -27,7 +27,10 @@ def test_editing_one_limit_changes_one_line() -> None:
         (a, b) for a, b in zip(text.splitlines(), edited.splitlines(), strict=True) if a != b
     ]
     assert changed == [
-        ("      fail: {max: 400ms, max_regression: 25%}", "      fail: {max: 450ms, max_regression: 25%}")
+        (
+            "      fail: {max: 400ms, max_regression: 25%}",
+            "      fail: {max: 450ms, max_regression: 25%}",
+        )
     ]
 
 
@@ -45,5 +48,7 @@ def test_sniff_indent(text: str, expected: tuple[int, int, int]) -> None:
 
 
 def test_other_indentation_styles_round_trip() -> None:
-    text = "# keep me\nspec:\n    objectives:\n    -   metric: latency  # and me\n        stat: p95\n"
+    text = (
+        "# keep me\nspec:\n    objectives:\n    -   metric: latency  # and me\n        stat: p95\n"
+    )
     assert roundtrip(text) == text

@@ -9,6 +9,7 @@ from the text because ruamel cannot detect it for multi-document files.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from typing import Any
 
@@ -27,7 +28,7 @@ def sniff_indent(text: str) -> tuple[int, int, int]:
         for line in text.splitlines()
         if line.strip() and not line.lstrip().startswith(("#", "---", "..."))
     ]
-    for line, following in zip(lines, lines[1:], strict=False):
+    for line, following in itertools.pairwise(lines):
         parent = _BLOCK_KEY.match(line)
         if not parent:
             continue
