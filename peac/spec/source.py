@@ -1,9 +1,10 @@
 """Reading YAML files from pull requests safely, keeping the position of every key and value.
 
-Files are composed into ruamel's node graph (positions kept on every node) and converted to plain
-Python here, so the limits that untrusted input needs are enforced in one place: size, binary and
-encoding checks, only standard tags, no duplicate keys, bounded nesting and bounded alias
-expansion ("billion laughs"). Every failure becomes a located ``Problem``, never an exception.
+Files are composed (not constructed) into ruamel's node graph, which keeps a position on every
+node, and converted to plain Python here, so the limits that untrusted input needs are enforced
+in one place: size, binary and encoding checks, only standard tags, no duplicate keys, bounded
+nesting and bounded alias expansion ("billion laughs"). Every failure becomes a located
+``Problem``, never an exception.
 """
 
 from __future__ import annotations
@@ -102,39 +103,59 @@ def _line_col(raw: bytes, offset: int) -> Position:
 
 
 def parse_documents(text: str, display: str) -> tuple[list[Document], list[Problem]]:
-    """Every document of the text as plain data, and the problems found on the way."""
-    yaml = YAML(typ="rt")
+    """Every document of the text as plain data, and the problems found on the way.
+
+    The C composer (ruamel.yaml.clib, when installed) is tried first for speed; libyaml follows
+    YAML 1.1 in a few corners (``{url: http://host:80}`` is refused), so on any parse error the
+    pure-Python YAML 1.2 composer decides. Valid files never pay for the second parse.
+    """
+    fast = YAML(typ="safe", pure=False)
+    try:
+        nodes = list(fast.compose_all(text))
+    except (YAMLError, RecursionError):
+        return _parse(text, display, YAML(typ="safe", pure=True))
+    return _convert_all(nodes, display)
+
+
+def _parse(text: str, display: str, yaml: YAML) -> tuple[list[Document], list[Problem]]:
+    try:
+        nodes = list(yaml.compose_all(text))
+    except MarkedYAMLError as exc:
+        return [], [_syntax_problem(display, exc)]
+    except ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = (
+            exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        )
+        message = f"expected printable text, found the control character U+{code:04X}"
+        return [], [Problem(display, line, col, message)]
+    except RecursionError:
+        return [], [Problem(display, 1, 1, f"the document nests deeper than {MAX_DEPTH} levels")]
+    except YAMLError as exc:  # pragma: no cover - ruamel raises marked errors for known cases
+        return [], [Problem(display, 1, 1, f"invalid YAML: {exc}")]
+    return _convert_all(nodes, display)
+
+
+def _convert_all(nodes: list[Node | None], display: str) -> tuple[list[Document], list[Problem]]:
     documents: list[Document] = []
     problems: list[Problem] = []
-    try:
-        for index, node in enumerate(yaml.compose_all(text)):
-            if node is None:
-                continue
-            converter = _Converter(display, node.start_mark.line + 1)
-            try:
-                data = converter.convert(node, (), 0)
-            except _Stop as stop:
-                problems.append(stop.problem)
-                continue
-            except RecursionError:
-                problems.append(_too_deep(display, node))
-                continue
-            problems.extend(converter.problems)
-            documents.append(
-                Document(display, index, converter.start, data, converter.values, converter.keys)
-            )
-    except MarkedYAMLError as exc:
-        problems.append(_syntax_problem(display, exc))
-    except ReaderError as exc:
-        problems.append(
-            Problem(display, 0, 0, f"expected printable text, found character {exc.character!r}")
+    for index, node in enumerate(nodes):
+        if node is None:
+            continue
+        converter = _Converter(display, node.start_mark.line + 1)
+        try:
+            data = converter.convert(node, (), 0)
+        except _Stop as stop:
+            problems.append(stop.problem)
+            continue
+        except RecursionError:
+            problems.append(_too_deep(display, node))
+            continue
+        problems.extend(converter.problems)
+        documents.append(
+            Document(display, index, converter.start, data, converter.values, converter.keys)
         )
-    except RecursionError:
-        problems.append(
-            Problem(display, 1, 1, f"the document nests deeper than {MAX_DEPTH} levels")
-        )
-    except YAMLError as exc:  # pragma: no cover - ruamel raises marked errors for known cases
-        problems.append(Problem(display, 1, 1, f"invalid YAML: {exc}"))
     return documents, problems
 
 
