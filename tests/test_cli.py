@@ -1,0 +1,88 @@
+"""The command line: output formats, exit codes, and the one error boundary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from peac.problem_formats import as_github
+from peac.problems import Problem
+from tests.cli_helpers import run_cli
+from tests.conftest import EXAMPLES, REPO
+
+
+def test_validate_defaults_to_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    code, out, err = run_cli("validate")
+    assert (code, err) == (0, "")
+    assert out == "ok: 2 file(s), 1 scenario(s), 1 budget(s)\n"
+
+
+def test_json_format(in_examples: Path) -> None:
+    code, out, _ = run_cli("validate", "--root", ".", "--format", "json", "invalid/tabs.yaml")
+    assert code == 2
+    report = json.loads(out)
+    assert report == {
+        "valid": False,
+        "files": ["invalid/tabs.yaml"],
+        "problems": [
+            {
+                "path": "invalid/tabs.yaml",
+                "line": 10,
+                "col": 1,
+                "message": "found a tab character: YAML indentation must use spaces",
+            }
+        ],
+    }
+
+
+def test_github_format(in_examples: Path) -> None:
+    code, out, _ = run_cli(
+        "validate", "--root", ".", "--format", "github", "invalid/unknown-kind.yaml"
+    )
+    assert code == 2
+    assert out.splitlines() == [
+        '::error file=invalid/unknown-kind.yaml,line=2,col=7::kind: expected one of "Budget", '
+        '"Scenario", got "Scenaro" (did you mean "Scenario"?)',
+        "1 problem in 1 of 1 file",
+    ]
+
+
+def test_github_annotations_escape_what_would_break_the_command() -> None:
+    text = as_github([Problem("a,b:c.yaml", 1, 2, "50% done\nnext")], ["a,b:c.yaml"], "")
+    assert text.splitlines()[0] == "::error file=a%2Cb%3Ac.yaml,line=1,col=2::50%25 done%0Anext"
+
+
+def test_missing_path_is_bad_input() -> None:
+    code, out, _ = run_cli("validate", "does-not-exist.yaml")
+    assert code == 2
+    assert out.startswith("does-not-exist.yaml: no such file\n")
+
+
+def test_usage_error_exits_2() -> None:
+    code, _, err = run_cli("validate", "--format", "xml")
+    assert code == 2
+    assert "Invalid value for '--format'" in err
+
+
+def test_unexpected_exception_is_an_internal_error_with_a_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The failure is injected on purpose: nothing real in peac is known to raise here.
+    def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("peac.commands.validate.compile_paths", explode)
+    code, _, err = run_cli("validate", str(EXAMPLES / "valid"))
+    assert code == 3
+    assert "internal error: RuntimeError: boom" in err
+    assert "please report it" in err
+    assert "Traceback" not in err
+
+
+def test_version() -> None:
+    code, out, _ = run_cli("--version")
+    assert code == 0
+    assert out.startswith("peac, version ")
