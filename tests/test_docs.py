@@ -57,3 +57,24 @@ def test_published_schema_accepts_valid_and_rejects_invalid_files() -> None:
     for name in ("unknown-key", "duration-word", "unknown-executor", "budget-bad-correction"):
         (document,) = _documents(EXAMPLES / "invalid" / f"{name}.yaml")
         assert list(validator.iter_errors(document)), name
+
+
+def test_getting_started_examples_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (REPO / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    scenario = next(b for b in blocks if "kind: Scenario" in b)
+    budget = next(b for b in blocks if "kind: Budget" in b)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "budgets").mkdir()
+    (tmp_path / "budgets" / "api.scenario.yaml").write_text(scenario, encoding="utf-8")
+    (tmp_path / "budgets" / "api.budget.yaml").write_text(budget, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli("validate", "budgets/")
+    assert (code, out) == (0, "ok: 2 file(s), 1 scenario(s), 1 budget(s)\n")
+
+    broken = budget.replace("stat: p95\n", "stat: p95th\n")
+    (tmp_path / "budgets" / "api.budget.yaml").write_text(broken, encoding="utf-8")
+    code, out, _ = run_cli("validate", "budgets/")
+    shown = text.split("```\nbudgets/api.budget.yaml")[1].split("```")[0]
+    assert code == 2
+    assert out == "budgets/api.budget.yaml" + shown
