@@ -1,0 +1,1 @@
+"""The load runner: schedules, virtual users, recording, and the engine that ties them together."""
