@@ -76,6 +76,220 @@ def schema(out: Path | None, kind: str) -> int:
     return write_schemas(out, kind, sys.stdout)
 
 
+class _Unit(click.ParamType[float]):
+    """A click option in peac's units (``30s``, ``100/s``)."""
+
+    def __init__(self, name: str, parse_name: str) -> None:
+        self.name = name
+        self.parse_name = parse_name
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        from peac import units
+
+        try:
+            return float(getattr(units, self.parse_name)(value))
+        except units.UnitError as exc:
+            self.fail(f"{exc}, got {value!r}", param, ctx)
+
+
+class _ShardType(click.ParamType[object]):
+    name = "K/N"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> object:
+        from peac.load.schedule import Shard
+
+        if isinstance(value, Shard):
+            return value
+        try:
+            k, n = (int(x) for x in str(value).split("/"))
+        except ValueError:
+            self.fail(f"expected K/N like 1/4, got {value!r}", param, ctx)
+        if not 1 <= k <= n:
+            self.fail(f"expected 1 <= K <= N, got {value!r}", param, ctx)
+        return Shard(k - 1, n)
+
+
+def _start_at(value: str | None) -> float | None:
+    if value is None:
+        return None
+    from datetime import datetime
+
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO time or epoch seconds, got {value!r}") from None
+
+
+def _default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="results/run.json",
+    show_default=True,
+    help="Where to write the RunResult.",
+)
+@click.option(
+    "--budget",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Budget file whose scenario to run (SCENARIO may then be the budget itself).",
+)
+@click.option(
+    "--duration", type=_Unit("duration", "parse_duration"), help="Override the duration, e.g. 30s."
+)
+@click.option(
+    "--rate", type=_Unit("rate", "parse_rate"), help="Override a constant arrival rate, e.g. 100/s."
+)
+@click.option("--vus", type=click.IntRange(1), help="Override the number of VUs.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=_default_workers,
+    help="Worker processes, each with its own event loop [default: number of cores].",
+)
+@click.option("--shard", type=_ShardType(), help="Run only part K of N of the load (K from 1).")
+@click.option("--start-at", help="Start at this time (ISO 8601 or epoch seconds), to align shards.")
+@click.option("--testbed", help="Label of the machine or environment, stored with the result.")
+@click.option("--seed", type=int, help="Seed for flow choice, think times and random values.")
+@click.option("--target", help="Base URL to use instead of the scenario's (host must be allowed).")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Live progress line [default: on a terminal outside CI].",
+)
+def run(
+    scenario: str,
+    out: Path,
+    budget: Path | None,
+    duration: float | None,
+    rate: float | None,
+    vus: int | None,
+    workers: int,
+    shard: object,
+    start_at: str | None,
+    testbed: str | None,
+    seed: int | None,
+    target: str | None,
+    progress: bool | None,
+) -> int:
+    """Run SCENARIO (a file, or FILE#name) against its target and write a RunResult.
+
+    Prints a summary per step at the end, and says plainly when the load generator rather than
+    the server limited the numbers. SIGINT/SIGTERM stop new requests, let in-flight ones finish
+    (graceful_stop) and write a partial result (exit 130/143).
+    """
+    from peac.commands.run import RunCommand
+    from peac.commands.run import run as execute
+    from peac.load.schedule import Shard
+
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    command = RunCommand(
+        scenario=scenario,
+        out=out,
+        budget=budget,
+        duration=duration,
+        rate=rate,
+        vus=vus,
+        workers=workers,
+        shard=shard if isinstance(shard, Shard) else Shard(),
+        start_at=_start_at(start_at),
+        testbed=testbed,
+        seed=seed,
+        target=target,
+        progress=progress,
+    )
+    return execute(command, sys.stdout)
+
+
+@cli.command()
+@click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def merge(shards: tuple[Path, ...], out: Path) -> int:
+    """Merge shard results of one scenario: counts and histograms add exactly."""
+    from peac.load.summary import summary
+    from peac.results import merge as merge_results
+    from peac.results import read, write
+
+    result = merge_results([read(path) for path in shards])
+    write(result, out)
+    click.echo(summary(result), nl=False)
+    click.echo(f"merged {len(shards)} result(s) into {out}")
+    return ExitCode.OK
+
+
+def _pairs(values: tuple[str, ...], what: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        route, sep, amount = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected ROUTE={what}, got {value!r}")
+        pairs.append((route, amount))
+    return tuple(pairs)
+
+
+@cli.command("demo-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port (0 picks a free one; the URL is printed).",
+)
+@click.option("--latency", multiple=True, help="Add latency to a route, e.g. checkout=200ms.")
+@click.option("--errors", multiple=True, help="Answer a share of a route with 500, e.g. search=5%.")
+@click.option("--seed", type=int, help="Seed of the simulated latencies and errors.")
+def demo_server_command(
+    host: str, port: int, latency: tuple[str, ...], errors: tuple[str, ...], seed: int | None
+) -> int:
+    """Serve the demo web shop that budgets/ describes, on a loopback address.
+
+    Routes: GET /api/products, /api/products/ID, /api/search, /api/account; POST /api/login,
+    /api/cart/items, /api/checkout; GET /metrics (Prometheus); POST /_admin/faults to inject
+    latency, errors or a stall at run time.
+    """
+    from peac.commands.demo import DemoServerCommand, demo_server
+
+    command = DemoServerCommand(
+        host, port, _pairs(latency, "DURATION"), _pairs(errors, "PERCENT"), seed
+    )
+    return demo_server(command, sys.stdout)
+
+
+@cli.command()
+@click.option(
+    "--duration", type=_Unit("duration", "parse_duration"), default="10s", show_default=True
+)
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="results/demo.json",
+    show_default=True,
+)
+def demo(duration: float, workers: int, out: Path) -> int:
+    """The main job end to end: start the demo shop, run budgets/shop.scenario.yaml against it,
+    print the summary and write the result."""
+    from peac.commands.demo import demo as run_demo
+
+    return run_demo(duration, workers, out, sys.stdout)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with the code that tells CI what happened."""
     try:

@@ -19,7 +19,21 @@ from peac import histogram as hist
 from peac.problems import PeacError
 
 FORMAT = "peac.run-result/v1"
-FAILURE_KINDS = ("refused", "timeout", "reset", "http_4xx", "http_5xx", "check_failed", "other")
+# Why a request (or an iteration) failed. ``check_failed`` and ``template`` are not failed
+# requests: a request whose check failed still got its response; a template error sent nothing.
+FAILURE_KINDS = (
+    "refused",
+    "timeout",
+    "reset",
+    "http_4xx",
+    "http_5xx",
+    "too_large",
+    "blocked_host",
+    "other",
+    "check_failed",
+    "template",
+)
+NOT_REQUEST_FAILURES = ("check_failed", "template")
 
 
 @dataclass
@@ -52,7 +66,7 @@ class Counters:
     @property
     def failed_requests(self) -> int:
         """Requests that failed (a failed check alone does not fail a request)."""
-        return sum(v for k, v in self.failures.items() if k != "check_failed")
+        return sum(v for k, v in self.failures.items() if k not in NOT_REQUEST_FAILURES)
 
 
 @dataclass

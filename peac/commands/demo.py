@@ -1,0 +1,96 @@
+"""`peac demo-server` and `peac demo`: the bundled shop service, and the main job that runs the
+example scenario against it end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from peac.problems import PeacError
+
+
+@dataclass(frozen=True)
+class DemoServerCommand:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    latency: tuple[tuple[str, str], ...] = ()
+    errors: tuple[tuple[str, str], ...] = ()
+    seed: int | None = None
+
+
+def demo_server(command: DemoServerCommand, stdout: TextIO) -> int:
+    from peac.demo.app import ShopApp, apply_faults
+    from peac.demo.server import bind, serve
+
+    app = ShopApp(seed=command.seed)
+    try:
+        apply_faults(app.faults, {"latency": dict(command.latency), "errors": dict(command.errors)})
+    except (ValueError, TypeError) as exc:
+        raise PeacError(str(exc)) from None
+    sock = bind(command.host, command.port)
+    host, port = sock.getsockname()[:2]
+    stdout.write(f"demo shop listening on http://{host}:{port}\n")
+    stdout.flush()
+    try:
+        serve(app, sock)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+class DemoService:
+    """The demo shop in a child process (its own interpreter, so it never competes with the load
+    generator for the GIL); stopped on exit."""
+
+    def __init__(self, *extra: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "peac", "demo-server", "--port", "0", *extra],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if "listening on " not in line:
+            self.stop()
+            raise PeacError("the demo service did not start")
+        self.url = line.rsplit(" ", 1)[-1].strip()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def __enter__(self) -> DemoService:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def demo(duration: float, workers: int, out: Path, stdout: TextIO) -> int:
+    """Run budgets/shop.scenario.yaml against a fresh demo service and print the summary."""
+    from peac.commands.run import RunCommand, run
+
+    scenario = Path("budgets/shop.scenario.yaml")
+    if not scenario.exists():
+        raise PeacError("run `peac demo` from the peac repository (budgets/shop.scenario.yaml)")
+    os.environ.setdefault("SHOP_DEMO_API_KEY", "demo-key")
+    with DemoService() as service:
+        stdout.write(f"demo shop running at {service.url}; running {scenario} for {duration:g}s\n")
+        stdout.flush()
+        command = RunCommand(
+            scenario=str(scenario),
+            out=out,
+            duration=duration,
+            workers=workers,
+            target=service.url,
+            seed=1,
+            testbed="demo",
+        )
+        return run(command, stdout)

@@ -1,0 +1,1 @@
+"""The bundled demo service: a small web-shop API to run the example scenario against."""

@@ -1,0 +1,317 @@
+"""The engine: drives virtual users by the scenario's executor and turns the recording into a
+RunResult. One event loop, one process; ``workers.py`` runs several of these as shards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from peac import __version__
+from peac import histogram as hist
+from peac.load import schedule
+from peac.load.health import HealthMonitor
+from peac.load.recorder import Recorder
+from peac.load.runtime import Runtime, prepare
+from peac.load.vu import VirtualUser
+from peac.results import RunResult
+from peac.spec.plan import ScenarioPlan
+from peac.spec.scenario import Load, PerVuIterations, SharedIterations
+
+TransportFactory = Callable[[], httpx.AsyncBaseTransport]
+# Requests are written as headers then body; without TCP_NODELAY the body can wait for an ACK
+# that the server delays by ~40 ms, and that wait would be measured as server latency.
+NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+@dataclass(frozen=True)
+class Progress:
+    elapsed: float
+    planned: float
+    requests: int
+    errors: int
+    active_vus: int
+    p95: float | None
+
+
+@dataclass
+class RunOptions:
+    shard: schedule.Shard = field(default_factory=schedule.Shard)
+    start_at: float | None = None  # wall-clock time (time.time()) to start at
+    seed: int | None = None
+    transport: TransportFactory | None = None  # test seam: an httpx transport per VU
+    environ: dict[str, str] | None = None
+    progress: Callable[[Progress], None] | None = None
+    stop: asyncio.Event | None = None
+    testbed: dict[str, Any] = field(default_factory=dict)
+    git: dict[str, Any] | None = None
+
+
+class Engine:
+    def __init__(self, plan: ScenarioPlan, load: Load, options: RunOptions) -> None:
+        self.plan = plan
+        self.load = load
+        self.options = options
+        self.runtime: Runtime = prepare(plan, options.environ)
+        self.stop = options.stop or asyncio.Event()
+        self.vus: list[VirtualUser] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        seed = options.seed if options.seed is not None else random.randrange(2**32)
+        self.seed = seed * 1_000_003 + options.shard.index
+        self.partial = False
+        self.stop_reason = ""
+        # One TLS context for every VU: httpx builds a new one per client otherwise (~30 ms of
+        # CA-bundle loading each, blocking the event loop while VUs are created mid-run).
+        self.tls = httpx.create_ssl_context()
+
+    def _new_vu(self, index: int) -> VirtualUser:
+        defaults = self.plan.scenario.spec.defaults
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        transport = (
+            self.options.transport()
+            if self.options.transport
+            else httpx.AsyncHTTPTransport(
+                verify=self.tls, http2=defaults.http2, limits=limits, socket_options=NODELAY
+            )
+        )
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(defaults.timeout, connect=defaults.connect_timeout),
+            follow_redirects=defaults.follow_redirects,
+            transport=transport,
+            trust_env=False,
+        )
+        vu = VirtualUser(
+            index,
+            self.runtime,
+            self.recorder,
+            client,
+            random.Random(self.seed + index),
+            defaults.max_body,
+        )
+        self.vus.append(vu)
+        return vu
+
+    async def run(self) -> RunResult:
+        if self.options.start_at is not None:
+            await asyncio.sleep(max(0.0, self.options.start_at - time.time()))
+        started_wall = time.time()
+        self.start = time.perf_counter()
+        self.recorder = Recorder(self.start)
+        monitor = HealthMonitor()
+        monitor_task = asyncio.create_task(monitor.watch(self.stop))
+        progress_task = asyncio.create_task(self._progress())
+        try:
+            if schedule.is_open_model(self.load):
+                await self._open_model()
+            elif isinstance(self.load, PerVuIterations | SharedIterations):
+                await self._iterations()
+            else:
+                await self._closed_model()
+        finally:
+            self.stop.set()
+            for task in (monitor_task, progress_task):
+                task.cancel()
+            await asyncio.gather(monitor_task, progress_task, return_exceptions=True)
+            await asyncio.gather(*(vu.client.aclose() for vu in self.vus), return_exceptions=True)
+        ended_wall = time.time()
+        counters = self.recorder.counters
+        health = monitor.verdict(time.perf_counter() - self.start, self._lags)
+        return RunResult(
+            scenario=self.plan.name,
+            scenario_digest=self.plan.digest,
+            executor=self.load.model_dump(mode="json"),
+            started_at=started_wall,
+            ended_at=ended_wall,
+            peac_version=__version__,
+            testbed=self.options.testbed,
+            git=self.options.git,
+            shards=[str(self.options.shard)],
+            partial=self.partial,
+            stop_reason=self.stop_reason,
+            counters=counters,
+            series=self.recorder.series,
+            iteration_duration=self.recorder.iteration_duration,
+            timeline=self.recorder.finish(),
+            health=health,
+        )
+
+    def request_stop(self, reason: str) -> None:
+        """Stop starting new iterations; in-flight ones get the graceful-stop period."""
+        if not self.stop.is_set():
+            self.partial = True
+            self.stop_reason = reason
+            self.stop.set()
+
+    async def _sleep_until(self, offset: float) -> bool:
+        """Sleep until ``offset`` after the start; False when a stop came first."""
+        delay = self.start + offset - time.perf_counter()
+        if delay <= 0:
+            return not self.stop.is_set()
+        try:
+            await asyncio.wait_for(self.stop.wait(), timeout=delay)
+        except TimeoutError:
+            return True
+        return False
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _finish(self) -> None:
+        """Give in-flight iterations the graceful-stop period, then cancel what is left."""
+        for vu in self.vus:
+            vu.stopping = self.stop.is_set()
+        if self.tasks:
+            _, pending = await asyncio.wait(set(self.tasks), timeout=self.load.graceful_stop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+
+    # -- open model -------------------------------------------------------------------------
+    async def _open_model(self) -> None:
+        segments = schedule.rate_segments(self.load)
+        shard = self.options.shard
+        cap = max(1, math.ceil(getattr(self.load, "max_vus", 1) / shard.count))
+        idle: list[VirtualUser] = []
+        busy = 0
+        counters = self.recorder.counters
+        self._lags = hist.new()
+
+        async def arrive(vu: VirtualUser, intended: float) -> None:
+            nonlocal busy
+            try:
+                await vu.iteration(intended)
+            finally:
+                busy -= 1
+                self.recorder.active_vus = busy
+                idle.append(vu)
+
+        for offset in schedule.arrival_times(segments, shard):
+            if not await self._sleep_until(offset):
+                break
+            intended = self.start + offset
+            hist.record_seconds(self._lags, time.perf_counter() - intended)
+            counters.scheduled_arrivals += 1
+            if busy >= cap:
+                counters.dropped_arrivals += 1
+                continue
+            vu = idle.pop() if idle else self._new_vu(len(self.vus) * shard.count + shard.index)
+            busy += 1
+            self.recorder.active_vus = busy
+            self._spawn(arrive(vu, intended))
+        await self._finish()
+
+    # -- closed model -----------------------------------------------------------------------
+    async def _closed_model(self) -> None:
+        segments = schedule.vu_segments(self.load)
+        end = schedule.total_duration(segments)
+        shard = self.options.shard
+        peak = schedule.peak_vus(self.load)
+        self._lags = hist.new()
+
+        async def loop(vu: VirtualUser, number: int) -> None:
+            while not self.stop.is_set():
+                now = time.perf_counter() - self.start
+                if now >= end:
+                    return
+                if schedule.vus_at(segments, now) > number:
+                    self.recorder.active_vus += 1
+                    try:
+                        await vu.iteration()
+                    finally:
+                        self.recorder.active_vus -= 1
+                else:
+                    await self._sleep_until(min(end, now + 0.05))
+
+        for number in range(peak):
+            if shard.owns(number):
+                self._spawn(loop(self._new_vu(number), number))
+        await self._sleep_until(end)
+        await self._finish()
+
+    async def _iterations(self) -> None:
+        load = self.load
+        assert isinstance(load, PerVuIterations | SharedIterations)
+        shard = self.options.shard
+        self._lags = hist.new()
+        numbers = [n for n in range(load.vus) if shard.owns(n)]
+        if isinstance(load, SharedIterations):
+            remaining = shard.split(load.iterations)
+            numbers = numbers or [shard.index]
+        else:
+            remaining = 0
+
+        async def loop(vu: VirtualUser) -> None:
+            nonlocal remaining
+            count = 0
+            while not self.stop.is_set():
+                if isinstance(load, SharedIterations):
+                    if remaining <= 0:
+                        return
+                    remaining -= 1
+                elif count >= load.iterations:
+                    return
+                count += 1
+                self.recorder.active_vus += 1
+                try:
+                    await vu.iteration()
+                finally:
+                    self.recorder.active_vus -= 1
+
+        for number in numbers:
+            self._spawn(loop(self._new_vu(number)))
+        if self.tasks:
+            done_all: asyncio.Future[Any] = asyncio.gather(*self.tasks, return_exceptions=True)
+            stop_wait: asyncio.Future[Any] = asyncio.ensure_future(self.stop.wait())
+            await asyncio.wait(
+                {done_all, stop_wait},
+                timeout=load.max_duration,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            stop_wait.cancel()
+            if not done_all.done() and not self.stop.is_set():
+                self.request_stop(f"max_duration {load.max_duration:g}s reached")
+        await self._finish()
+
+    async def _progress(self) -> None:
+        report = self.options.progress
+        if report is None:
+            return
+        planned = _planned_duration(self.load)
+        while True:
+            await asyncio.sleep(1.0)
+            counters = self.recorder.counters
+            recent = [s for s in self.recorder.timeline.values() if s.p95 is not None]
+            report(
+                Progress(
+                    elapsed=time.perf_counter() - self.start,
+                    planned=planned,
+                    requests=counters.requests,
+                    errors=counters.failed_requests,
+                    active_vus=self.recorder.active_vus,
+                    p95=recent[-1].p95 if recent else None,
+                )
+            )
+
+
+def _planned_duration(load: Load) -> float:
+    if schedule.is_open_model(load):
+        return schedule.total_duration(schedule.rate_segments(load))
+    if isinstance(load, PerVuIterations | SharedIterations):
+        return load.max_duration
+    return schedule.total_duration(schedule.vu_segments(load))
+
+
+async def execute(plan: ScenarioPlan, load: Load, options: RunOptions) -> RunResult:
+    """Run one shard of ``plan`` with ``load`` in the current event loop."""
+    return await Engine(plan, load, options).run()

@@ -1,0 +1,59 @@
+"""Generator health: is the load generator, rather than the server, limiting the numbers?
+
+Measured during the run: the process's CPU use, how late the event loop wakes up (loop lag),
+and how late arrivals start against their schedule (schedule lag). Judged at the end with plain
+thresholds that are stated in the reason, so a user can see why a run was declared saturated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from hdrh.histogram import HdrHistogram
+
+from peac import histogram as hist
+from peac.results import Health
+
+TICK = 0.05
+CPU_LIMIT = 0.90  # share of one core
+LOOP_LAG_LIMIT = 0.050
+SCHEDULE_LAG_LIMIT = 0.050
+
+
+class HealthMonitor:
+    def __init__(self) -> None:
+        self.loop_lag = hist.new()
+        self.cpu_start = time.process_time()
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(TICK)
+            hist.record_seconds(self.loop_lag, max(0.0, time.perf_counter() - before - TICK))
+
+    def verdict(self, elapsed: float, schedule_lags: HdrHistogram) -> Health:
+        cpu = (time.process_time() - self.cpu_start) / max(elapsed, 1e-9)
+        loop_p99 = hist.stat_seconds(self.loop_lag, "p99") or 0.0
+        lag_p99 = hist.stat_seconds(schedule_lags, "p99") or 0.0
+        lag_max = hist.stat_seconds(schedule_lags, "max") or 0.0
+        reasons = []
+        if cpu >= CPU_LIMIT:
+            reasons.append(f"generator CPU at {cpu:.0%} of a core (limit {CPU_LIMIT:.0%})")
+        if loop_p99 > LOOP_LAG_LIMIT:
+            reasons.append(
+                f"event-loop lag p99 {loop_p99 * 1e3:.0f}ms (limit {LOOP_LAG_LIMIT * 1e3:.0f}ms)"
+            )
+        if lag_p99 > SCHEDULE_LAG_LIMIT:
+            reasons.append(
+                f"arrivals started late: schedule lag p99 {lag_p99 * 1e3:.0f}ms "
+                f"(limit {SCHEDULE_LAG_LIMIT * 1e3:.0f}ms)"
+            )
+        return Health(
+            saturated=bool(reasons),
+            reason="; ".join(reasons),
+            cpu_percent=round(cpu * 100, 1),
+            loop_lag_p99=loop_p99,
+            schedule_lag_p99=lag_p99,
+            schedule_lag_max=lag_max,
+        )

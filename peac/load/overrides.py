@@ -1,0 +1,68 @@
+"""Command-line overrides of a scenario's load (``--duration``, ``--rate``, ``--vus``,
+``--target``), applied to the compiled plan so the file itself stays the reviewed truth."""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlsplit
+
+from peac.problems import PeacError
+from peac.spec.plan import ScenarioPlan
+from peac.spec.scenario import (
+    ConstantArrivalRate,
+    ConstantVus,
+    Load,
+    PerVuIterations,
+    RampingArrivalRate,
+    RampingVus,
+    SharedIterations,
+)
+
+
+def override_load(load: Load, duration: float | None, rate: float | None, vus: int | None) -> Load:
+    updates: dict[str, object] = {}
+    name = load.executor
+    if duration is not None:
+        if isinstance(load, ConstantVus | ConstantArrivalRate):
+            updates["duration"] = duration
+        elif isinstance(load, RampingVus | RampingArrivalRate):
+            total = sum(s.duration for s in load.stages)
+            updates["stages"] = [
+                s.model_copy(update={"duration": s.duration * duration / total})
+                for s in load.stages
+            ]
+        elif isinstance(load, PerVuIterations | SharedIterations):
+            updates["max_duration"] = duration
+        else:
+            raise PeacError(f"--duration does not apply to the {name} executor; edit its phases")
+    if rate is not None:
+        if not isinstance(load, ConstantArrivalRate):
+            raise PeacError(f"--rate applies to constant-arrival-rate, not to {name}")
+        updates["rate"] = rate
+    if vus is not None:
+        if not isinstance(load, ConstantVus | PerVuIterations | SharedIterations):
+            raise PeacError(
+                f"--vus applies to constant-vus and the iteration executors, not {name}"
+            )
+        updates["vus"] = vus
+    return load.model_copy(update=updates) if updates else load
+
+
+def override_target(plan: ScenarioPlan, base_url: str | None) -> ScenarioPlan:
+    """Point the plan at another base URL; its host must be one the scenario allows."""
+    if base_url is None:
+        return plan
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        raise PeacError(f'--target: expected an absolute http(s) URL, got "{base_url}"')
+    original = (urlsplit(plan.scenario.spec.target.base_url).hostname or "").lower()
+    if host != original and host not in plan.allowed_hosts:
+        raise PeacError(
+            f'--target: host "{host}" is not allowed by scenario {plan.name!r} '
+            f"(allowed: {', '.join(sorted({original, *plan.allowed_hosts}))})"
+        )
+    spec = plan.scenario.spec
+    target = spec.target.model_copy(update={"base_url": base_url})
+    scenario = plan.scenario.model_copy(update={"spec": spec.model_copy(update={"target": target})})
+    return dataclasses.replace(plan, scenario=scenario)

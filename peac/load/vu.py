@@ -1,0 +1,241 @@
+"""A virtual user: its own HTTP client, cookies and captured variables; runs one flow per
+iteration and records every request.
+
+Timing: ``latency`` runs from when the request *should* have been sent (the arrival time in the
+open model) to the end of the response, so a stalled server or a late generator shows up in the
+numbers instead of being hidden (coordinated omission); ``service_time`` runs from the actual send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from jinja2 import TemplateError
+
+from peac.load.recorder import Recorder
+from peac.load.runtime import CompiledCheck, CompiledStep, Runtime, render
+
+_REQUEST_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (httpx.TimeoutException, "timeout"),
+    (httpx.ConnectError, "refused"),
+    (httpx.RemoteProtocolError, "reset"),
+    (httpx.ReadError, "reset"),
+    (httpx.WriteError, "reset"),
+    (httpx.HTTPError, "other"),
+)
+
+
+class _Response:
+    """What checks and captures look at; the body only when they need it."""
+
+    def __init__(self, status: int, headers: httpx.Headers, body: bytes, elapsed: float) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.elapsed = elapsed
+        self._json: Any = None
+        self._parsed = False
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._json = json.loads(self.body)
+            except ValueError:
+                self._json = None
+        return self._json
+
+
+def _failure_for(exc: Exception) -> str:
+    for kind, name in _REQUEST_ERRORS:
+        if isinstance(exc, kind):
+            return name
+    return "other"
+
+
+class VirtualUser:
+    def __init__(
+        self,
+        index: int,
+        runtime: Runtime,
+        recorder: Recorder,
+        client: httpx.AsyncClient,
+        rng: random.Random,
+        max_body: int,
+    ) -> None:
+        self.index = index
+        self.runtime = runtime
+        self.recorder = recorder
+        self.client = client
+        self.rng = rng
+        self.max_body = max_body
+        self.captured: dict[str, Any] = {}
+        self.iterations = 0
+        self.stopping = False
+
+    def _context(self, rows: dict[str, Any]) -> dict[str, Any]:
+        runtime = self.runtime
+        return {
+            **runtime.variables,
+            **rows,
+            **self.captured,
+            "secrets": runtime.secrets,
+            "vu": self.index,
+            "iteration": self.iterations,
+        }
+
+    async def iteration(self, intended: float | None = None) -> None:
+        """Run one flow. ``intended`` is the open model's arrival time (perf_counter clock)."""
+        runtime = self.runtime
+        flow = runtime.choose_flow(self.rng)
+        started = time.perf_counter() if intended is None else intended
+        rows = runtime.feeder_rows(self.rng) if runtime.feeders else {}
+        for position, step in enumerate(flow.steps):
+            ok = await self._step(step, intended if position == 0 else None, rows)
+            if not ok or self.stopping:
+                break
+            if step.think is not None:
+                await asyncio.sleep(self._think(step))
+        self.iterations += 1
+        self.recorder.iteration(time.perf_counter() - started)
+
+    def _think(self, step: CompiledStep) -> float:
+        think = step.think
+        assert think is not None
+        if think.constant is not None:
+            return think.constant
+        if think.uniform is not None:
+            return self.rng.uniform(think.uniform[0], think.uniform[1])
+        assert think.exponential is not None
+        return self.rng.expovariate(1.0 / think.exponential)
+
+    async def _step(self, step: CompiledStep, intended: float | None, rows: dict[str, Any]) -> bool:
+        recorder = self.recorder
+        try:
+            request = self._build(step, rows)
+        except TemplateError:
+            recorder.failure("template")
+            return False
+        host = (urlsplit(request["url"]).hostname or "").lower()
+        if host not in self.runtime.allowed_hosts:
+            recorder.failure("blocked_host")
+            return False
+        sent = len(request.get("content") or b"")
+        send = time.perf_counter()
+        failure: str | None = None
+        status = "error"
+        received = 0
+        response: _Response | None = None
+        try:
+            async with self.client.stream(timeout=step.timeout, **request) as raw:
+                chunks: list[bytes] = []
+                async for chunk in raw.aiter_bytes():
+                    received += len(chunk)
+                    if received > self.max_body:
+                        failure = "too_large"
+                        break
+                    if step.needs_body:
+                        chunks.append(chunk)
+                end = time.perf_counter()
+                code = raw.status_code
+                status = f"{code // 100}xx"
+                response = _Response(code, raw.headers, b"".join(chunks), end - send)
+        except Exception as exc:  # every transport failure is counted, none ends the run
+            end = time.perf_counter()
+            failure = _failure_for(exc)
+        if response is not None and failure is None and response.status >= 400:
+            accepted = step.accepted_status
+            if accepted is None or not accepted(response.status):
+                failure = "http_4xx" if response.status < 500 else "http_5xx"
+        latency = end - (intended if intended is not None else send)
+        recorder.request(
+            step.label, step.method, status, latency, end - send, failure, sent, received, end
+        )
+        if response is None:
+            return False
+        for check in step.checks:
+            recorder.check(_passes(check, response))
+        self._capture(step, response)
+        return True
+
+    def _build(self, step: CompiledStep, rows: dict[str, Any]) -> dict[str, Any]:
+        runtime = self.runtime
+        context = self._context(rows) if step.templated or runtime.default_headers else {}
+        headers = {k: render(v, context) for k, v in runtime.default_headers}
+        headers.update({k: render(v, context) for k, v in step.headers})
+        request: dict[str, Any] = {
+            "method": step.method,
+            "url": render(step.url, context),
+            "headers": headers,
+        }
+        if step.query:
+            request["params"] = {k: render(v, context) for k, v in step.query}
+        if step.has_json:
+            request["content"] = json.dumps(render(step.json_body, context)).encode()
+            headers.setdefault("Content-Type", "application/json")
+        elif step.body is not None:
+            request["content"] = str(render(step.body, context)).encode()
+        return request
+
+    def _capture(self, step: CompiledStep, response: _Response) -> None:
+        for capture in step.captures:
+            value: Any = None
+            if capture.json_path is not None:
+                value = capture.json_path.search(response.json())
+            elif capture.header is not None:
+                value = response.headers.get(capture.header)
+            elif capture.pattern is not None:
+                match = capture.pattern.search(response.text)
+                value = match.group(1) if match else None
+            if value is None:
+                value = capture.default
+            if value is None:
+                self.captured.pop(capture.name, None)
+            else:
+                self.captured[capture.name] = value
+
+
+def _passes(compiled: CompiledCheck, response: _Response) -> bool:
+    check = compiled.check
+    if check.status is not None:
+        specs = check.status if isinstance(check.status, list) else [check.status]
+        return any(
+            response.status == s if isinstance(s, int) else response.status // 100 == int(s[0])
+            for s in specs
+        )
+    if check.latency is not None:
+        return response.elapsed <= check.latency.max
+    if check.json_ is not None:
+        value = compiled.json_path.search(response.json()) if compiled.json_path else None
+        spec = check.json_
+        if spec.equals is not None:
+            return bool(value == spec.equals)
+        if compiled.pattern is not None:
+            return value is not None and compiled.pattern.search(str(value)) is not None
+        return (value is not None) == (spec.exists is not False)
+    if check.body is not None:
+        text = response.text
+        spec_b = check.body
+        return (
+            (spec_b.contains is None or spec_b.contains in text)
+            and (spec_b.not_contains is None or spec_b.not_contains not in text)
+            and (compiled.pattern is None or compiled.pattern.search(text) is not None)
+        )
+    if check.header is not None:
+        value_h = response.headers.get(check.header.name)
+        if value_h is None:
+            return False
+        if check.header.equals is not None:
+            return bool(value_h == check.header.equals)
+        return compiled.pattern is None or compiled.pattern.search(value_h) is not None
+    return True

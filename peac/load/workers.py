@@ -1,0 +1,141 @@
+"""Running a scenario on N worker processes, each its own event loop and shard of the load.
+
+Python runs one core per process, so ``--workers N`` splits the load exactly (shard K of N per
+worker, combined with ``--shard`` across machines) and the workers' histograms merge exactly.
+Workers start together at a common wall-clock time so their seconds line up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from queue import Empty
+from typing import Any
+
+from peac.load.engine import Engine, Progress, RunOptions
+from peac.load.schedule import Shard
+from peac.problems import PeacError
+from peac.results import RunResult, from_json, merge, to_json
+from peac.spec.plan import ScenarioPlan
+from peac.spec.scenario import Load
+
+STOP_SIGNALS = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "terminated (SIGTERM)"}
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    plan: ScenarioPlan
+    load: Load
+    shard: Shard
+    workers: int
+    start_at: float | None
+    seed: int | None
+    testbed: dict[str, Any]
+    git: dict[str, Any] | None
+
+
+async def _run_one(
+    request: RunRequest, shard: Shard, progress: Callable[[Progress], None] | None
+) -> RunResult:
+    options = RunOptions(
+        shard=shard,
+        start_at=request.start_at,
+        seed=request.seed,
+        progress=progress,
+        testbed=request.testbed,
+        git=request.git,
+    )
+    engine = Engine(request.plan, request.load, options)
+    loop = asyncio.get_running_loop()
+    for signum, reason in STOP_SIGNALS.items():
+        loop.add_signal_handler(signum, engine.request_stop, reason)
+    try:
+        return await engine.run()
+    finally:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+
+
+def _event_loop_policy() -> None:
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def _worker(request: RunRequest, index: int, results: Any) -> None:
+    """One worker process: its shard of the load in its own event loop; the result goes back
+    through the queue (an error as a message, so the parent can report it)."""
+    _event_loop_policy()
+    shard = Shard(
+        request.shard.index * request.workers + index, request.shard.count * request.workers
+    )
+    try:
+        results.put((index, to_json(asyncio.run(_run_one(request, shard, None))), ""))
+    except BaseException as exc:  # reported by the parent, never lost silently
+        results.put((index, None, f"{type(exc).__name__}: {exc}"))
+
+
+def run(request: RunRequest, progress: Callable[[Progress], None] | None = None) -> RunResult:
+    """Run in this process (one worker) or in ``workers`` processes, merged into one result."""
+    if request.workers <= 1:
+        _event_loop_policy()
+        return asyncio.run(_run_one(request, request.shard, progress))
+    start_at = request.start_at or time.time() + 1.0 + 0.3 * request.workers
+    request = dataclasses.replace(request, start_at=start_at)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_worker, args=(request, i, queue), daemon=True)
+        for i in range(request.workers)
+    ]
+    for process in processes:
+        process.start()
+    collected: dict[int, dict[str, Any]] = {}
+    errors: list[str] = []
+    with _forward_signals(processes):
+        while len(collected) + len(errors) < len(processes):
+            try:
+                index, data, error = queue.get(timeout=1.0)
+            except Empty:
+                if not any(p.is_alive() for p in processes) and queue.empty():
+                    errors.append("a worker process died without a result")
+                    break
+                continue
+            if data is None:
+                errors.append(f"worker {index + 1}: {error}")
+            else:
+                collected[index] = data
+    for process in processes:
+        process.join(timeout=5)
+    if errors:
+        raise PeacError("load workers failed: " + "; ".join(errors))
+    merged = merge([from_json(collected[i]) for i in sorted(collected)])
+    merged.shards = [str(request.shard)]
+    return merged
+
+
+@contextlib.contextmanager
+def _forward_signals(processes: list[Any]) -> Iterator[None]:
+    """While workers run, SIGINT/SIGTERM to the parent are passed on to them; the parent keeps
+    waiting for their partial results instead of dying."""
+
+    def forward(signum: int, _frame: object) -> None:
+        for process in processes:
+            if process.pid is not None and process.is_alive():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signum)
+
+    previous = {s: signal.signal(s, forward) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
