@@ -3,6 +3,7 @@ example scenario against it end to end."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -35,10 +36,8 @@ def demo_server(command: DemoServerCommand, stdout: TextIO) -> int:
     host, port = sock.getsockname()[:2]
     stdout.write(f"demo shop listening on http://{host}:{port}\n")
     stdout.flush()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(app, sock)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -24,7 +24,7 @@ class RunCommand:
     rate: float | None = None
     vus: int | None = None
     workers: int = 1
-    shard: Shard = Shard()
+    shard: Shard = field(default_factory=Shard)
     start_at: float | None = None
     testbed: str | None = None
     seed: int | None = None
@@ -33,7 +33,7 @@ class RunCommand:
 
 
 def select_scenario(reference: str, budget: Path | None) -> ScenarioPlan:
-    """The scenario named by ``path[#name]`` (compiled and valid), or a PeacError listing why not."""
+    """The valid scenario named by ``path[#name]``, or a PeacError listing why there is none."""
     from peac.spec.compiler import compile_paths
 
     path, _, name = reference.partition("#")
