@@ -246,21 +246,20 @@ def _bound(table: OrderedDict[str, Any]) -> None:
         table.popitem(last=False)
 
 
-async def _send(
-    send: Send, status: int, payload: Any, headers: dict[str, str] | None = None
+async def _respond(
+    send: Send, status: int, body: bytes, content_type: bytes, headers: dict[str, str] | None = None
 ) -> None:
-    body = json.dumps(payload).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 
+async def _send(
+    send: Send, status: int, payload: Any, headers: dict[str, str] | None = None
+) -> None:
+    await _respond(send, status, json.dumps(payload).encode(), b"application/json", headers)
+
+
 async def _send_text(send: Send, status: int, text: str) -> None:
-    body = text.encode()
-    raw = [
-        (b"content-type", b"text/plain; version=0.0.4"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
+    await _respond(send, status, text.encode(), b"text/plain; version=0.0.4")
