@@ -12,10 +12,10 @@ import random
 import string
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 BUILTIN_NAMES = (
     "vu",
@@ -34,7 +34,13 @@ def _random_string(length: int = 8, alphabet: str = string.ascii_lowercase + str
 
 
 def make_environment() -> ImmutableSandboxedEnvironment:
-    """A fresh sandbox with peac's helper functions; undefined names are errors, never ''."""
+    """A fresh sandbox with peac's helper functions; undefined names are errors, never ''.
+
+    jinja2 is imported here, not at module level: `peac validate` only needs it for files that
+    contain templates, and it runs on every commit.
+    """
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
     env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
     env.globals.update(
         uuid=lambda: str(uuid.uuid4()),
