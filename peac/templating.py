@@ -41,6 +41,7 @@ def make_environment() -> ImmutableSandboxedEnvironment:
     """
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
     env.globals.update(
         uuid=lambda: str(uuid.uuid4()),

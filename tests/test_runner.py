@@ -281,3 +281,53 @@ def test_sigint_stops_gracefully_with_a_partial_result(tmp_path: Path, shop: str
     assert result.partial
     assert result.counters.requests > 0
     assert result.duration < 30
+
+
+def test_abort_on_fail_stops_a_lost_run_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = ShopApp(seed=2, scale=0.05)
+    app.faults.errors["products"] = 0.5
+    with running(app) as (_, url):
+        scenario(
+            tmp_path,
+            url,
+            "{executor: constant-arrival-rate, rate: 40/s, duration: 30s, graceful_stop: 1s}",
+            "    - name: h\n      steps:\n        - path: /api/products\n",
+        )
+        (tmp_path / "b.yaml").write_text(
+            "apiVersion: peac/v1\nkind: Budget\nmetadata: {name: b}\nspec:\n  scenario: s.yaml\n"
+            "  objectives:\n    - {metric: error_rate, abort_on_fail: true, fail: {max: 5%}}\n"
+            "    - {metric: throughput, abort_on_fail: true, fail: {min: 1/s}}\n",
+            encoding="utf-8",
+        )
+        monkeypatch.chdir(tmp_path)
+        code, out, err = run_cli(
+            "run", "s.yaml", "--budget", "b.yaml", "--workers", "1", "--out", "r.json"
+        )
+    assert code == 1, out + err
+    assert 'note: abort_on_fail of "throughput rate" is not checked during the run' in err
+    result = read(tmp_path / "r.json")
+    assert result.stop_reason.startswith('aborted: objective "error_rate rate" is ')
+    assert "beyond its fail limit 5.0%" in result.stop_reason
+    assert result.duration < 10
+
+
+def test_a_bug_inside_an_iteration_is_an_internal_error_not_hidden(
+    tmp_path: Path, shop: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bug is injected on purpose (nothing real is known to raise there).
+    def broken(*_: object) -> None:
+        raise RuntimeError("bug in capture")
+
+    monkeypatch.setattr("peac.load.vu.VirtualUser._capture", broken)
+    scenario(
+        tmp_path,
+        shop,
+        "{executor: shared-iterations, vus: 1, iterations: 2}",
+        "    - name: h\n      steps:\n        - path: /health\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli("run", "s.yaml", "--workers", "1", "--out", "r.json")
+    assert code == 3
+    assert "internal error: RuntimeError: bug in capture" in err

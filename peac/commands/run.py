@@ -12,7 +12,7 @@ from typing import TextIO
 from peac.load.engine import Progress
 from peac.load.schedule import Shard
 from peac.problems import ExitCode, PeacError
-from peac.spec.plan import ScenarioPlan
+from peac.spec.plan import BudgetPlan, ScenarioPlan
 
 
 @dataclass(frozen=True)
@@ -32,30 +32,38 @@ class RunCommand:
     progress: bool = False
 
 
-def select_scenario(reference: str, budget: Path | None) -> ScenarioPlan:
-    """The valid scenario named by ``path[#name]``, or a PeacError listing why there is none."""
+def select_scenario(reference: str, budget: Path | None) -> tuple[ScenarioPlan, BudgetPlan | None]:
+    """The valid scenario named by ``path[#name]`` (or the budget's), and the budget if given."""
     from peac.spec.compiler import compile_paths
 
     path, _, name = reference.partition("#")
     paths = [Path(path)] + ([budget] if budget else [])
     compilation = compile_paths(paths)
     if compilation.problems:
-        raise PeacError("the scenario is not valid", compilation.problems)
+        raise PeacError("the scenario or budget is not valid", compilation.problems)
+    plan = compilation.plan
+    chosen_budget = None
+    if budget is not None:
+        budgets = [b for b in plan.budgets if Path(b.source.path).resolve() == budget.resolve()]
+        if len(budgets) != 1:
+            raise PeacError(f"expected one Budget in {budget}, found {len(budgets)}")
+        chosen_budget = budgets[0]
     candidates = [
         s
-        for s in compilation.plan.scenarios
+        for s in plan.scenarios
         if Path(s.source.path).resolve() == Path(path).resolve() and (not name or s.name == name)
     ]
-    if budget is not None:
-        budgets = [
-            b for b in compilation.plan.budgets if Path(b.source.path).resolve() == budget.resolve()
-        ]
-        if not candidates and budgets:
-            candidates = [budgets[0].scenario]
+    if not candidates and chosen_budget is not None:
+        candidates = [chosen_budget.scenario]
     if len(candidates) != 1:
-        found = ", ".join(s.name for s in compilation.plan.scenarios) or "none"
+        found = ", ".join(s.name for s in plan.scenarios) or "none"
         raise PeacError(f"expected one scenario in {reference}, found {found}; use FILE#name")
-    return candidates[0]
+    if chosen_budget is not None and chosen_budget.scenario.digest != candidates[0].digest:
+        raise PeacError(
+            f"budget {chosen_budget.name!r} judges scenario {chosen_budget.scenario.name!r}, "
+            f"not {candidates[0].name!r}"
+        )
+    return candidates[0], chosen_budget
 
 
 def _progress_line(out: TextIO) -> Callable[[Progress], None]:
@@ -73,12 +81,20 @@ def _progress_line(out: TextIO) -> Callable[[Progress], None]:
 
 def run(command: RunCommand, stdout: TextIO) -> int:
     from peac.load import workers
+    from peac.load.abort import watched
     from peac.load.overrides import override_load, override_target
     from peac.load.summary import summary
     from peac.results import write
     from peac.testbed import fingerprint, git_state
 
-    plan = override_target(select_scenario(command.scenario, command.budget), command.target)
+    scenario, budget = select_scenario(command.scenario, command.budget)
+    plan = override_target(scenario, command.target)
+    rules, unwatchable = watched(budget) if budget else ([], [])
+    for objective in unwatchable:
+        sys.stderr.write(
+            f'note: abort_on_fail of "{objective.name}" is not checked during the run '
+            "(only latency, service_time, error_rate and check_pass_rate are)\n"
+        )
     load = override_load(plan.scenario.spec.load, command.duration, command.rate, command.vus)
     request = workers.RunRequest(
         plan=plan,
@@ -89,6 +105,7 @@ def run(command: RunCommand, stdout: TextIO) -> int:
         seed=command.seed,
         testbed=fingerprint(command.testbed),
         git=git_state(Path(plan.source.path).resolve().parent),
+        abort_rules=tuple(rules),
     )
     progress = _progress_line(sys.stderr) if command.progress else None
     started = time.time()
@@ -98,6 +115,8 @@ def run(command: RunCommand, stdout: TextIO) -> int:
     write(result, command.out)
     stdout.write(summary(result))
     stdout.write(f"result written to {command.out} ({time.time() - started:.1f}s)\n")
+    if result.stop_reason.startswith("aborted"):
+        return ExitCode.FAILED
     if result.partial and result.stop_reason.startswith("interrupted"):
         return 130
     if result.partial and result.stop_reason.startswith("terminated"):

@@ -18,12 +18,13 @@ import httpx
 from peac import __version__
 from peac import histogram as hist
 from peac.load import schedule
+from peac.load.abort import AbortWatch
 from peac.load.health import HealthMonitor
 from peac.load.recorder import Recorder
 from peac.load.runtime import Runtime, prepare
 from peac.load.vu import VirtualUser
 from peac.results import RunResult
-from peac.spec.plan import ScenarioPlan
+from peac.spec.plan import ObjectivePlan, ScenarioPlan
 from peac.spec.scenario import Load, PerVuIterations, SharedIterations
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
@@ -53,6 +54,7 @@ class RunOptions:
     stop: asyncio.Event | None = None
     testbed: dict[str, Any] = field(default_factory=dict)
     git: dict[str, Any] | None = None
+    abort_rules: tuple[ObjectivePlan, ...] = ()
 
 
 class Engine:
@@ -64,6 +66,7 @@ class Engine:
         self.stop = options.stop or asyncio.Event()
         self.vus: list[VirtualUser] = []
         self.tasks: set[asyncio.Task[None]] = set()
+        self.crashes: list[BaseException | None] = []
         seed = options.seed if options.seed is not None else random.randrange(2**32)
         self.seed = seed * 1_000_003 + options.shard.index
         self.partial = False
@@ -105,9 +108,12 @@ class Engine:
         started_wall = time.time()
         self.start = time.perf_counter()
         self.recorder = Recorder(self.start)
+        if self.options.abort_rules:
+            self.recorder.watch = AbortWatch(list(self.options.abort_rules), self.start)
         monitor = HealthMonitor()
         monitor_task = asyncio.create_task(monitor.watch(self.stop))
         progress_task = asyncio.create_task(self._progress())
+        abort_task = asyncio.create_task(self._abort_watch())
         try:
             if schedule.is_open_model(self.load):
                 await self._open_model()
@@ -117,10 +123,16 @@ class Engine:
                 await self._closed_model()
         finally:
             self.stop.set()
-            for task in (monitor_task, progress_task):
+            for task in (monitor_task, progress_task, abort_task):
                 task.cancel()
-            await asyncio.gather(monitor_task, progress_task, return_exceptions=True)
+            helpers = await asyncio.gather(
+                monitor_task, progress_task, abort_task, return_exceptions=True
+            )
             await asyncio.gather(*(vu.client.aclose() for vu in self.vus), return_exceptions=True)
+        # A bug in peac must not hide inside a background task: surface it as an internal error.
+        for outcome in [*helpers, *self.crashes]:
+            if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
+                raise outcome
         ended_wall = time.time()
         counters = self.recorder.counters
         health = monitor.verdict(time.perf_counter() - self.start, self._lags)
@@ -164,7 +176,12 @@ class Engine:
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.crashes.append(task.exception())
 
     async def _finish(self) -> None:
         """Give in-flight iterations the graceful-stop period, then cancel what is left."""
@@ -282,6 +299,16 @@ class Engine:
             if not done_all.done() and not self.stop.is_set():
                 self.request_stop(f"max_duration {load.max_duration:g}s reached")
         await self._finish()
+
+    async def _abort_watch(self) -> None:
+        watch = self.recorder.watch
+        if watch is None:
+            return
+        while not self.stop.is_set():
+            await asyncio.sleep(1.0)
+            reason = watch.verdict(time.perf_counter())
+            if reason is not None:
+                self.request_stop(reason)
 
     async def _progress(self) -> None:
         report = self.options.progress

@@ -10,6 +10,7 @@ from __future__ import annotations
 from hdrh.histogram import HdrHistogram
 
 from peac import histogram as hist
+from peac.load.abort import AbortWatch
 from peac.results import Counters, Second, Series
 
 _OPEN_SECONDS = 3
@@ -24,6 +25,7 @@ class Recorder:
         self.timeline: dict[int, Second] = {}
         self._open: dict[int, HdrHistogram] = {}
         self.active_vus = 0
+        self.watch: AbortWatch | None = None
 
     def _second(self, now: float) -> tuple[Second, HdrHistogram | None]:
         t = max(0, int(now - self.start))
@@ -72,12 +74,16 @@ class Recorder:
         if failure is not None:
             counters.failures[failure] = counters.failures.get(failure, 0) + 1
             second.errors += 1
+        if self.watch is not None:
+            self.watch.request(step, latency, service, failure is not None, now)
 
     def failure(self, kind: str) -> None:
         """A failure that is not a request (template error, host refused before sending)."""
         self.counters.failures[kind] = self.counters.failures.get(kind, 0) + 1
 
     def check(self, passed: bool) -> None:
+        if self.watch is not None:
+            self.watch.check(passed)
         if passed:
             self.counters.checks_passed += 1
         else:

@@ -23,7 +23,7 @@ from peac.load.engine import Engine, Progress, RunOptions
 from peac.load.schedule import Shard
 from peac.problems import PeacError
 from peac.results import RunResult, from_json, merge, to_json
-from peac.spec.plan import ScenarioPlan
+from peac.spec.plan import ObjectivePlan, ScenarioPlan
 from peac.spec.scenario import Load
 
 STOP_SIGNALS = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "terminated (SIGTERM)"}
@@ -39,6 +39,7 @@ class RunRequest:
     seed: int | None
     testbed: dict[str, Any]
     git: dict[str, Any] | None
+    abort_rules: tuple[ObjectivePlan, ...] = ()
 
 
 async def _run_one(
@@ -51,6 +52,7 @@ async def _run_one(
         progress=progress,
         testbed=request.testbed,
         git=request.git,
+        abort_rules=request.abort_rules,
     )
     engine = Engine(request.plan, request.load, options)
     loop = asyncio.get_running_loop()
