@@ -166,6 +166,7 @@ def _default_workers() -> int:
 @click.option("--testbed", help="Label of the machine or environment, stored with the result.")
 @click.option("--seed", type=int, help="Seed for flow choice, think times and random values.")
 @click.option("--target", help="Base URL to use instead of the scenario's (host must be allowed).")
+@click.option("--server-pid", type=int, help="Sample this local server process's CPU and memory.")
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -184,6 +185,7 @@ def run(
     testbed: str | None,
     seed: int | None,
     target: str | None,
+    server_pid: int | None,
     progress: bool | None,
 ) -> int:
     """Run SCENARIO (a file, or FILE#name) against its target and write a RunResult.
@@ -212,6 +214,7 @@ def run(
         seed=seed,
         target=target,
         progress=progress,
+        server_pid=server_pid,
     )
     return execute(command, sys.stdout)
 

@@ -30,6 +30,7 @@ class RunCommand:
     seed: int | None = None
     target: str | None = None
     progress: bool = False
+    server_pid: int | None = None
 
 
 def select_scenario(reference: str, budget: Path | None) -> tuple[ScenarioPlan, BudgetPlan | None]:
@@ -106,6 +107,7 @@ def run(command: RunCommand, stdout: TextIO) -> int:
         testbed=fingerprint(command.testbed),
         git=git_state(Path(plan.source.path).resolve().parent),
         abort_rules=tuple(rules),
+        server_pid=command.server_pid,
     )
     progress = _progress_line(sys.stderr) if command.progress else None
     started = time.time()

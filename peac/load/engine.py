@@ -20,6 +20,7 @@ from peac import histogram as hist
 from peac.load import schedule
 from peac.load.abort import AbortWatch
 from peac.load.health import HealthMonitor
+from peac.load.monitor import ServerWatch
 from peac.load.recorder import Recorder
 from peac.load.runtime import Runtime, prepare
 from peac.load.vu import VirtualUser
@@ -55,6 +56,7 @@ class RunOptions:
     testbed: dict[str, Any] = field(default_factory=dict)
     git: dict[str, Any] | None = None
     abort_rules: tuple[ObjectivePlan, ...] = ()
+    server_pid: int | None = None
 
 
 class Engine:
@@ -114,6 +116,11 @@ class Engine:
         monitor_task = asyncio.create_task(monitor.watch(self.stop))
         progress_task = asyncio.create_task(self._progress())
         abort_task = asyncio.create_task(self._abort_watch())
+        server = None
+        monitors = list(self.plan.scenario.spec.monitor)
+        if self.options.shard.index == 0 and (monitors or self.options.server_pid is not None):
+            server = ServerWatch(monitors, self.options.server_pid, self.start)
+        server_task = asyncio.create_task(server.run(self.stop) if server else _nothing())
         try:
             if schedule.is_open_model(self.load):
                 await self._open_model()
@@ -125,8 +132,10 @@ class Engine:
             self.stop.set()
             for task in (monitor_task, progress_task, abort_task):
                 task.cancel()
+            await asyncio.wait({server_task}, timeout=3.0)
+            server_task.cancel()
             helpers = await asyncio.gather(
-                monitor_task, progress_task, abort_task, return_exceptions=True
+                monitor_task, progress_task, abort_task, server_task, return_exceptions=True
             )
             await asyncio.gather(*(vu.client.aclose() for vu in self.vus), return_exceptions=True)
         # A bug in peac must not hide inside a background task: surface it as an internal error.
@@ -153,6 +162,7 @@ class Engine:
             iteration_duration=self.recorder.iteration_duration,
             timeline=self.recorder.finish(),
             health=health,
+            server=server.to_json() if server else {},
         )
 
     def request_stop(self, reason: str) -> None:
@@ -329,6 +339,10 @@ class Engine:
                     p95=recent[-1].p95 if recent else None,
                 )
             )
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _planned_duration(load: Load) -> float:

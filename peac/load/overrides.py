@@ -49,7 +49,8 @@ def override_load(load: Load, duration: float | None, rate: float | None, vus: i
 
 
 def override_target(plan: ScenarioPlan, base_url: str | None) -> ScenarioPlan:
-    """Point the plan at another base URL; its host must be one the scenario allows."""
+    """Point the plan at another base URL; its host must be one the scenario allows. Monitor
+    URLs on the same origin as the old base URL move with it (same path, new origin)."""
     if base_url is None:
         return plan
     parts = urlsplit(base_url)
@@ -64,5 +65,19 @@ def override_target(plan: ScenarioPlan, base_url: str | None) -> ScenarioPlan:
         )
     spec = plan.scenario.spec
     target = spec.target.model_copy(update={"base_url": base_url})
-    scenario = plan.scenario.model_copy(update={"spec": spec.model_copy(update={"target": target})})
+    old_origin, new_origin = _origin(spec.target.base_url), _origin(base_url)
+    monitors = [
+        m.model_copy(update={"url": new_origin + m.url[len(old_origin) :]})
+        if _origin(m.url) == old_origin
+        else m
+        for m in spec.monitor
+    ]
+    scenario = plan.scenario.model_copy(
+        update={"spec": spec.model_copy(update={"target": target, "monitor": monitors})}
+    )
     return dataclasses.replace(plan, scenario=scenario)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from peac import histogram as hist
+from peac.load.hints import hints
 from peac.results import RunResult
 from peac.units import format_duration
 
@@ -68,4 +69,11 @@ def summary(result: RunResult) -> str:
         )
     if result.partial:
         lines.append(f"PARTIAL RESULT: {result.stop_reason}")
+    for monitor in result.server.get("monitors", []):
+        lines.append(
+            f"monitor {monitor['name']}: {len(monitor['samples'])} scrapes, "
+            f"{monitor['errors']} failed"
+            + (f" ({monitor['last_error']})" if monitor["errors"] else "")
+        )
+    lines += [f"hint: {hint}" for hint in hints(result)]
     return "\n".join(lines) + "\n"

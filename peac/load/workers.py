@@ -40,6 +40,7 @@ class RunRequest:
     testbed: dict[str, Any]
     git: dict[str, Any] | None
     abort_rules: tuple[ObjectivePlan, ...] = ()
+    server_pid: int | None = None
 
 
 async def _run_one(
@@ -53,6 +54,7 @@ async def _run_one(
         testbed=request.testbed,
         git=request.git,
         abort_rules=request.abort_rules,
+        server_pid=request.server_pid,
     )
     engine = Engine(request.plan, request.load, options)
     loop = asyncio.get_running_loop()

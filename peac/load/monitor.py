@@ -1,0 +1,123 @@
+"""The server side during a run: Prometheus text endpoints scraped every few seconds, and a local
+server process sampled for CPU and memory. Stored as time series in the result.
+
+Only the first shard scrapes, so N workers do not multiply the scrapes. Endpoints come from an
+untrusted scenario: their hosts were checked against the allowed hosts by the compiler, bodies
+are cut off at 2 MB and at most 300 series are kept per scrape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import httpx
+
+from peac.spec.scenario import Monitor
+
+MAX_BODY = 2 * 1024 * 1024
+MAX_SERIES = 300
+
+
+def _key(name: str, labels: dict[str, str]) -> str:
+    if not labels:
+        return name
+    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{inner}}}"
+
+
+def parse_prometheus(text: str) -> dict[str, float]:
+    """``name{labels}`` -> value for every sample (at most MAX_SERIES); ValueError if malformed."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if len(values) >= MAX_SERIES:
+                return values
+            values[_key(sample.name, dict(sample.labels))] = float(sample.value)
+    return values
+
+
+class ServerWatch:
+    def __init__(self, monitors: list[Monitor], pid: int | None, start: float) -> None:
+        self.monitors = monitors
+        self.pid = pid
+        self.start = start
+        self.series: list[dict[str, Any]] = [
+            {
+                "name": m.name or m.url,
+                "url": m.url,
+                "interval": m.interval,
+                "errors": 0,
+                "last_error": "",
+                "samples": [],
+            }
+            for m in monitors
+        ]
+        self.process: dict[str, Any] | None = (
+            {"pid": pid, "samples": [], "error": ""} if pid is not None else None
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        tasks = [
+            asyncio.create_task(self._scrape(m, s, stop))
+            for m, s in zip(self.monitors, self.series, strict=True)
+        ]
+        if self.process is not None:
+            tasks.append(asyncio.create_task(self._sample_process(stop)))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _scrape(self, monitor: Monitor, series: dict[str, Any], stop: asyncio.Event) -> None:
+        async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:
+            while not stop.is_set():
+                t = time.perf_counter() - self.start
+                try:
+                    body = b""
+                    async with client.stream("GET", monitor.url) as response:
+                        async for chunk in response.aiter_bytes():
+                            body += chunk
+                            if len(body) > MAX_BODY:
+                                raise ValueError("metrics body larger than 2 MB")
+                    response.raise_for_status()
+                    values = parse_prometheus(body.decode("utf-8", errors="replace"))
+                    series["samples"].append({"t": round(t, 3), "values": values})
+                except (httpx.HTTPError, ValueError) as exc:
+                    series["errors"] += 1
+                    series["last_error"] = f"{type(exc).__name__}: {exc}"[:200]
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=monitor.interval)
+
+    async def _sample_process(self, stop: asyncio.Event) -> None:
+        import psutil
+
+        assert self.process is not None
+        try:
+            process = psutil.Process(self.pid)
+            process.cpu_percent(None)
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+                t = time.perf_counter() - self.start
+                with process.oneshot():
+                    self.process["samples"].append(
+                        {
+                            "t": round(t, 3),
+                            "cpu_percent": process.cpu_percent(None),
+                            "rss_bytes": process.memory_info().rss,
+                        }
+                    )
+        except psutil.Error as exc:
+            self.process["error"] = f"{type(exc).__name__}: {exc}"[:200]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"monitors": self.series}
+        if self.process is not None:
+            data["process"] = self.process
+        return data
