@@ -331,3 +331,28 @@ def test_a_bug_inside_an_iteration_is_an_internal_error_not_hidden(
     code, _, err = run_cli("run", "s.yaml", "--workers", "1", "--out", "r.json")
     assert code == 3
     assert "internal error: RuntimeError: bug in capture" in err
+
+
+def test_waiting_arrivals_show_the_stall_in_latency_not_in_service_time(tmp_path: Path) -> None:
+    """Few VUs and max_wait: arrivals queue on the generator during a stall. The corrected
+    latency (from the intended start) shows the stall; the service time does not."""
+    import threading
+
+    app = ShopApp(seed=1, scale=0.05)
+    with running(app) as (_, url):
+        plan = scenario(
+            tmp_path,
+            url,
+            "{executor: constant-arrival-rate, rate: 100/s, duration: 4s, max_vus: 2, "
+            "max_wait: 5s}",
+            "    - name: h\n      steps:\n        - path: /api/products\n",
+        )
+        timer = threading.Timer(1.5, app.faults.stall, args=(1.0,))
+        timer.start()
+        result = run(plan)
+        timer.join()
+    assert result.counters.scheduled_arrivals == 400
+    assert result.counters.dropped_arrivals == 0
+    assert result.counters.requests == 400
+    assert hist.stat_seconds(result.latency(), "p99") >= 0.8
+    assert hist.stat_seconds(result.latency(service=True), "p99") < 0.5

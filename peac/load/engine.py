@@ -9,6 +9,7 @@ import math
 import random
 import socket
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -209,7 +210,9 @@ class Engine:
         segments = schedule.rate_segments(self.load)
         shard = self.options.shard
         cap = max(1, math.ceil(getattr(self.load, "max_vus", 1) / shard.count))
+        max_wait = float(getattr(self.load, "max_wait", 0.0))
         idle: list[VirtualUser] = []
+        waiting: deque[float] = deque()  # intended start times of arrivals waiting for a VU
         busy = 0
         counters = self.recorder.counters
         self._lags = hist.new()
@@ -218,6 +221,12 @@ class Engine:
             nonlocal busy
             try:
                 await vu.iteration(intended)
+                while waiting and not self.stop.is_set():  # serve arrivals that waited for a VU
+                    queued = waiting.popleft()
+                    if time.perf_counter() - queued > max_wait:
+                        counters.dropped_arrivals += 1
+                        continue
+                    await vu.iteration(queued)
             finally:
                 busy -= 1
                 self.recorder.active_vus = busy
@@ -230,13 +239,18 @@ class Engine:
             hist.record_seconds(self._lags, time.perf_counter() - intended)
             counters.scheduled_arrivals += 1
             if busy >= cap:
-                counters.dropped_arrivals += 1
+                if max_wait > 0:
+                    waiting.append(intended)
+                else:
+                    counters.dropped_arrivals += 1
                 continue
             vu = idle.pop() if idle else self._new_vu(len(self.vus) * shard.count + shard.index)
             busy += 1
             self.recorder.active_vus = busy
             self._spawn(arrive(vu, intended))
         await self._finish()
+        counters.dropped_arrivals += len(waiting)  # still waiting when the run ended
+        waiting.clear()
 
     # -- closed model -----------------------------------------------------------------------
     async def _closed_model(self) -> None:

@@ -99,7 +99,15 @@ class SharedIterations(_Executor):
     max_duration: PositiveDuration = 600.0
 
 
-class ConstantArrivalRate(_Executor):
+class _OpenModel(_Executor):
+    max_wait: Duration = Field(
+        default=0.0,
+        description="How long an arrival may wait for a free VU when max_vus are busy before it "
+        "is dropped (0: dropped at once). The wait counts into latency, not into service time.",
+    )
+
+
+class ConstantArrivalRate(_OpenModel):
     """Open model: iterations start at a fixed rate whatever the response times are."""
 
     executor: Literal["constant-arrival-rate"]
@@ -110,7 +118,7 @@ class ConstantArrivalRate(_Executor):
     )
 
 
-class RampingArrivalRate(_Executor):
+class RampingArrivalRate(_OpenModel):
     """Open model: the arrival rate follows linear stages."""
 
     executor: Literal["ramping-arrival-rate"]
@@ -119,7 +127,7 @@ class RampingArrivalRate(_Executor):
     max_vus: PositiveInt = 100
 
 
-class Spike(_Executor):
+class Spike(_OpenModel):
     """Open model preset: a steady base rate, a sudden jump to the peak, and the recovery."""
 
     executor: Literal["spike"]
@@ -132,7 +140,7 @@ class Spike(_Executor):
     max_vus: PositiveInt = 500
 
 
-class Stress(_Executor):
+class Stress(_OpenModel):
     """Open model preset: from ``start_rate``, add ``step_rate`` per step up to ``max_rate``."""
 
     executor: Literal["stress"]
