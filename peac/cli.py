@@ -168,6 +168,13 @@ def _default_workers() -> int:
 @click.option("--target", help="Base URL to use instead of the scenario's (host must be allowed).")
 @click.option("--server-pid", type=int, help="Sample this local server process's CPU and memory.")
 @click.option(
+    "--transport",
+    type=click.Choice(["lean", "httpx"]),
+    default="lean",
+    show_default=True,
+    help="HTTP/1.1 transport: peac's lean one (fast) or httpx's own (always used for HTTPS, HEAD).",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Live progress line [default: on a terminal outside CI].",
@@ -186,6 +193,7 @@ def run(
     seed: int | None,
     target: str | None,
     server_pid: int | None,
+    transport: str,
     progress: bool | None,
 ) -> int:
     """Run SCENARIO (a file, or FILE#name) against its target and write a RunResult.
@@ -215,6 +223,7 @@ def run(
         target=target,
         progress=progress,
         server_pid=server_pid,
+        transport=transport,
     )
     return execute(command, sys.stdout)
 

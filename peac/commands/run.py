@@ -31,6 +31,7 @@ class RunCommand:
     target: str | None = None
     progress: bool = False
     server_pid: int | None = None
+    transport: str = "lean"
 
 
 def select_scenario(reference: str, budget: Path | None) -> tuple[ScenarioPlan, BudgetPlan | None]:
@@ -108,6 +109,7 @@ def run(command: RunCommand, stdout: TextIO) -> int:
         git=git_state(Path(plan.source.path).resolve().parent),
         abort_rules=tuple(rules),
         server_pid=command.server_pid,
+        transport_kind=command.transport,
     )
     progress = _progress_line(sys.stderr) if command.progress else None
     started = time.time()

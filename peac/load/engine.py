@@ -24,6 +24,7 @@ from peac.load.health import HealthMonitor
 from peac.load.monitor import ServerWatch
 from peac.load.recorder import Recorder
 from peac.load.runtime import Runtime, prepare
+from peac.load.transport import LeanTransport
 from peac.load.vu import VirtualUser
 from peac.results import RunResult
 from peac.spec.plan import ObjectivePlan, ScenarioPlan
@@ -58,6 +59,7 @@ class RunOptions:
     git: dict[str, Any] | None = None
     abort_rules: tuple[ObjectivePlan, ...] = ()
     server_pid: int | None = None
+    transport_kind: str = "lean"  # "lean" (peac's HTTP/1.1 transport) or "httpx"
 
 
 class Engine:
@@ -81,13 +83,15 @@ class Engine:
     def _new_vu(self, index: int) -> VirtualUser:
         defaults = self.plan.scenario.spec.defaults
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        transport = (
-            self.options.transport()
-            if self.options.transport
-            else httpx.AsyncHTTPTransport(
+        transport: httpx.AsyncBaseTransport
+        if self.options.transport:
+            transport = self.options.transport()
+        else:
+            transport = httpx.AsyncHTTPTransport(
                 verify=self.tls, http2=defaults.http2, limits=limits, socket_options=NODELAY
             )
-        )
+            if self.options.transport_kind == "lean" and not defaults.http2:
+                transport = LeanTransport(fallback=transport)
         client = httpx.AsyncClient(
             timeout=httpx.Timeout(defaults.timeout, connect=defaults.connect_timeout),
             follow_redirects=defaults.follow_redirects,

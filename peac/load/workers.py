@@ -41,6 +41,7 @@ class RunRequest:
     git: dict[str, Any] | None
     abort_rules: tuple[ObjectivePlan, ...] = ()
     server_pid: int | None = None
+    transport_kind: str = "lean"
 
 
 async def _run_one(
@@ -55,6 +56,7 @@ async def _run_one(
         git=request.git,
         abort_rules=request.abort_rules,
         server_pid=request.server_pid,
+        transport_kind=request.transport_kind,
     )
     engine = Engine(request.plan, request.load, options)
     loop = asyncio.get_running_loop()
