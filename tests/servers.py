@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import socket
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,32 @@ async def _fault_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWri
                 await reader.readexactly(length)
             if path == "/ok":
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            elif path == "/login":
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nSet-Cookie: session=abc123; Path=/\r\n"
+                    b"Content-Length: 0\r\n\r\n"
+                )
+            elif path == "/private":
+                ok = b"cookie: session=abc123" in head.lower()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                    if ok
+                    else b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"
+                )
+            elif path == "/gzip":
+                body = gzip.compress(b'{"status": "compressed"}')
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                    % (len(body), body)
+                )
+            elif path == "/chunked":
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+                )
+            elif path == "/redirect":
+                writer.write(b"HTTP/1.1 302 Found\r\nLocation: /ok\r\nContent-Length: 0\r\n\r\n")
             elif path == "/500":
                 writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
             elif path == "/404":

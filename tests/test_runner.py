@@ -356,3 +356,47 @@ def test_waiting_arrivals_show_the_stall_in_latency_not_in_service_time(tmp_path
     assert result.counters.requests == 400
     assert hist.stat_seconds(result.latency(), "p99") >= 0.8
     assert hist.stat_seconds(result.latency(service=True), "p99") < 0.5
+
+
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
+def test_cookies_gzip_and_chunked_bodies_on_both_transports(
+    tmp_path: Path, transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fault_server() as url:
+        scenario(
+            tmp_path,
+            url,
+            "{executor: per-vu-iterations, vus: 1, iterations: 3}",
+            "    - name: f\n      steps:\n"
+            "        - path: /login\n"
+            "        - path: /private\n          checks: [{status: 200}]\n"
+            "        - path: /gzip\n"
+            "          checks: [{json: {path: status, equals: compressed}}]\n"
+            "        - path: /chunked\n          checks: [{body: {contains: hello world}}]\n",
+        )
+        monkeypatch.chdir(tmp_path)
+        code, out, err = run_cli(
+            "run", "s.yaml", "--workers", "1", "--out", "r.json", "--transport", transport
+        )
+    assert code == 0, out + err
+    counters = read(tmp_path / "r.json").counters
+    assert counters.requests == 12
+    assert (counters.checks_passed, counters.checks_failed) == (9, 0)
+    assert counters.failed_requests == 0
+
+
+def test_redirects_are_followed_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with fault_server() as url:
+        scenario(
+            tmp_path,
+            url,
+            "{executor: per-vu-iterations, vus: 1, iterations: 2}",
+            "    - name: f\n      steps:\n"
+            "        - path: /redirect\n          checks: [{status: 200}]\n",
+            "  defaults: {follow_redirects: true}\n",
+        )
+        monkeypatch.chdir(tmp_path)
+        code, out, err = run_cli("run", "s.yaml", "--workers", "1", "--out", "r.json")
+    assert code == 0, out + err
+    counters = read(tmp_path / "r.json").counters
+    assert (counters.checks_passed, counters.checks_failed) == (2, 0)

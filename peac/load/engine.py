@@ -98,6 +98,7 @@ class Engine:
             transport=transport,
             trust_env=False,
         )
+        direct = None if defaults.follow_redirects else transport
         vu = VirtualUser(
             index,
             self.runtime,
@@ -105,6 +106,8 @@ class Engine:
             client,
             random.Random(self.seed + index),
             defaults.max_body,
+            direct=direct,
+            connect_timeout=defaults.connect_timeout,
         )
         self.vus.append(vu)
         return vu

@@ -176,8 +176,12 @@ class LeanTransport(httpx.AsyncBaseTransport):
         connection.transport.write(b"".join(lines) + b"\r\n" + body)
 
     async def next_event(self, connection: _Connection, timeout: float | None) -> tuple[str, Any]:
+        events = connection.events
+        if not events.empty():  # small responses are usually parsed whole already
+            return events.get_nowait()
         try:
-            return await asyncio.wait_for(connection.events.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await events.get()
         except TimeoutError:
             self.discard(connection)
             raise httpx.ReadTimeout("timed out waiting for the server") from None

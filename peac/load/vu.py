@@ -9,17 +9,27 @@ numbers instead of being hidden (coordinated omission); ``service_time`` runs fr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from jinja2 import TemplateError
 
+from peac import __version__
 from peac.load.recorder import Recorder
 from peac.load.runtime import CompiledCheck, CompiledStep, Runtime, render
+
+DEFAULT_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",
+    "Connection": "keep-alive",
+    "User-Agent": f"peac/{__version__}",
+}
 
 _REQUEST_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (httpx.TimeoutException, "timeout"),
@@ -72,6 +82,8 @@ class VirtualUser:
         client: httpx.AsyncClient,
         rng: random.Random,
         max_body: int,
+        direct: httpx.AsyncBaseTransport | None = None,
+        connect_timeout: float = 5.0,
     ) -> None:
         self.index = index
         self.runtime = runtime
@@ -82,6 +94,48 @@ class VirtualUser:
         self.captured: dict[str, Any] = {}
         self.iterations = 0
         self.stopping = False
+        # The hot path: requests go straight to this transport, skipping AsyncClient's
+        # per-request machinery; cookies are kept here. None means "use the client" (redirects).
+        self.direct = direct
+        self.cookies = httpx.Cookies()
+        self.connect_timeout = connect_timeout
+
+    def _open(self, step: CompiledStep, request: dict[str, Any]) -> Any:
+        if self.direct is None:
+            return self.client.stream(timeout=step.timeout, **request)
+        return self._send_direct(step, request)
+
+    @contextlib.asynccontextmanager
+    async def _send_direct(
+        self, step: CompiledStep, request: dict[str, Any]
+    ) -> AsyncIterator[httpx.Response]:
+        assert self.direct is not None
+        headers = {**DEFAULT_HEADERS, **request["headers"]}
+        outgoing = httpx.Request(
+            request["method"],
+            request["url"],
+            params=request.get("params"),
+            headers=headers,
+            content=request.get("content"),
+            extensions={
+                "timeout": {
+                    "connect": self.connect_timeout,
+                    "read": step.timeout,
+                    "write": step.timeout,
+                    "pool": step.timeout,
+                }
+            },
+        )
+        if self.cookies:
+            self.cookies.set_cookie_header(outgoing)
+        response = await self.direct.handle_async_request(outgoing)
+        response.request = outgoing
+        try:
+            yield response
+        finally:
+            await response.aclose()
+        if "set-cookie" in response.headers:
+            self.cookies.extract_cookies(response)
 
     def _context(self, rows: dict[str, Any]) -> dict[str, Any]:
         runtime = self.runtime
@@ -137,7 +191,7 @@ class VirtualUser:
         received = 0
         response: _Response | None = None
         try:
-            async with self.client.stream(timeout=step.timeout, **request) as raw:
+            async with self._open(step, request) as raw:
                 chunks: list[bytes] = []
                 async for chunk in raw.aiter_bytes():
                     received += len(chunk)

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from queue import Empty
 from typing import Any
@@ -69,22 +69,25 @@ async def _run_one(
             loop.remove_signal_handler(signum)
 
 
-def _event_loop_policy() -> None:
+def _run_loop(work: Coroutine[Any, Any, RunResult]) -> RunResult:
+    """Run on uvloop when installed, without changing the process's global loop policy."""
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
     with contextlib.suppress(ImportError):
         import uvloop
 
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(work)
 
 
 def _worker(request: RunRequest, index: int, results: Any) -> None:
     """One worker process: its shard of the load in its own event loop; the result goes back
     through the queue (an error as a message, so the parent can report it)."""
-    _event_loop_policy()
     shard = Shard(
         request.shard.index * request.workers + index, request.shard.count * request.workers
     )
     try:
-        results.put((index, to_json(asyncio.run(_run_one(request, shard, None))), ""))
+        results.put((index, to_json(_run_loop(_run_one(request, shard, None))), ""))
     except BaseException as exc:  # reported by the parent, never lost silently
         results.put((index, None, f"{type(exc).__name__}: {exc}"))
 
@@ -92,8 +95,7 @@ def _worker(request: RunRequest, index: int, results: Any) -> None:
 def run(request: RunRequest, progress: Callable[[Progress], None] | None = None) -> RunResult:
     """Run in this process (one worker) or in ``workers`` processes, merged into one result."""
     if request.workers <= 1:
-        _event_loop_policy()
-        return asyncio.run(_run_one(request, request.shard, progress))
+        return _run_loop(_run_one(request, request.shard, progress))
     start_at = request.start_at or time.time() + 1.0 + 0.3 * request.workers
     request = dataclasses.replace(request, start_at=start_at)
     context = multiprocessing.get_context("spawn")
