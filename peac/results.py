@@ -19,8 +19,8 @@ from peac import histogram as hist
 from peac.problems import PeacError
 
 FORMAT = "peac.run-result/v1"
-# Why a request (or an iteration) failed. ``check_failed`` and ``template`` are not failed
-# requests: a request whose check failed still got its response; a template error sent nothing.
+# Why a request (or an iteration) failed. ``check_failed``, ``template`` and ``blocked_host``
+# are not failed requests: a failed check still got its response; the others sent nothing.
 FAILURE_KINDS = (
     "refused",
     "timeout",
@@ -33,7 +33,7 @@ FAILURE_KINDS = (
     "check_failed",
     "template",
 )
-NOT_REQUEST_FAILURES = ("check_failed", "template")
+NOT_REQUEST_FAILURES = ("check_failed", "template", "blocked_host")
 
 
 @dataclass
