@@ -19,24 +19,26 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import peac_run, write_scenario
+
 from peac import histogram as hist
 from peac.commands.demo import DemoService
 from peac.results import read
 
-BIN = Path(sys.executable).parent
 RATE, DURATION, STALL_AT, STALL = 100, 10, 4.0, "1s"
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, DemoService("--seed", "1") as service:
         work = Path(tmp)
-        (work / ".git").mkdir()
-        (work / "s.yaml").write_text(
-            "apiVersion: peac/v1\nkind: Scenario\nmetadata: {name: co}\nspec:\n"
-            f"  target: {{base_url: '{service.url}'}}\n"
-            f"  load: {{executor: constant-arrival-rate, rate: {RATE}/s, duration: {DURATION}s, "
-            "max_vus: 4, max_wait: 10s, graceful_stop: 5s}\n"
-            "  flows: [{name: get, steps: [{path: /api/products/1}]}]\n"
+        write_scenario(
+            work,
+            service.url,
+            f"{{executor: constant-arrival-rate, rate: {RATE}/s, duration: {DURATION}s, "
+            "max_vus: 4, max_wait: 10s, graceful_stop: 5s}",
+            path="/api/products/1",
         )
         start = time.time() + 2.0
 
@@ -47,21 +49,7 @@ def main() -> int:
         trigger = threading.Thread(target=stall)
         trigger.start()
         subprocess.run(
-            [
-                str(BIN / "peac"),
-                "run",
-                "s.yaml",
-                "--workers",
-                "1",
-                "--out",
-                "r.json",
-                "--no-progress",
-                "--start-at",
-                str(start),
-            ],
-            cwd=work,
-            check=True,
-            capture_output=True,
+            peac_run("--start-at", str(start)), cwd=work, check=True, capture_output=True
         )
         trigger.join()
         result = read(work / "r.json")

@@ -17,13 +17,12 @@ import argparse
 import asyncio
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from throughput import ensure_tools, free_port, start_nginx
+from harness import nginx
 
 USERS = 50
 
@@ -131,29 +130,22 @@ def main() -> int:
     if args.probe_port:
         _probe(args.probe_port, args.seconds)
         return 0
-    ensure_tools()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        nginx = start_nginx(Path(tmp), port)
-        try:
-            print(f"nginx on core 1, {USERS} users on core 0, {args.seconds:g}s per layer, 1 KB")
-            subprocess.run(
-                [
-                    "taskset",
-                    "-c",
-                    "0",
-                    sys.executable,
-                    __file__,
-                    "--seconds",
-                    str(args.seconds),
-                    "--probe-port",
-                    str(port),
-                ],
-                check=True,
-            )
-        finally:
-            nginx.terminate()
-            nginx.wait(10)
+    with nginx() as base:
+        print(f"nginx on core 1, {USERS} users on core 0, {args.seconds:g}s per layer, 1 KB")
+        subprocess.run(
+            [
+                "taskset",
+                "-c",
+                "0",
+                sys.executable,
+                __file__,
+                "--seconds",
+                str(args.seconds),
+                "--probe-port",
+                base.rsplit(":", 1)[1],
+            ],
+            check=True,
+        )
     return 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from throughput import BIN, ensure_tools, free_port, start_nginx
+from harness import nginx, peac_run, write_scenario
 
 from peac.results import read
 
@@ -28,28 +28,13 @@ WRAPPER = (
 )
 
 
-def peak_rss(work: Path, port: int, requests: int) -> tuple[int, float]:
-    (work / ".git").mkdir(exist_ok=True)
-    (work / "s.yaml").write_text(
-        "apiVersion: peac/v1\nkind: Scenario\nmetadata: {name: mem}\nspec:\n"
-        f"  target: {{base_url: 'http://127.0.0.1:{port}'}}\n"
-        f"  load: {{executor: shared-iterations, vus: 50, iterations: {requests}, "
-        "max_duration: 1h}\n"
-        "  flows: [{name: get, steps: [{path: /1k}]}]\n"
+def peak_rss(work: Path, base: str, requests: int) -> tuple[int, float]:
+    write_scenario(
+        work,
+        base,
+        f"{{executor: shared-iterations, vus: 50, iterations: {requests}, max_duration: 1h}}",
     )
-    command = [
-        "taskset",
-        "-c",
-        "0",
-        str(BIN / "peac"),
-        "run",
-        "s.yaml",
-        "--workers",
-        "1",
-        "--out",
-        "r.json",
-        "--no-progress",
-    ]
+    command = ["taskset", "-c", "0", *peac_run()]
     done = subprocess.run(
         [sys.executable, "-c", WRAPPER, *command],
         cwd=work,
@@ -67,16 +52,9 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     args = parser.parse_args()
-    ensure_tools()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        nginx = start_nginx(Path(tmp), port)
-        try:
-            small, t_small = peak_rss(Path(tempfile.mkdtemp(dir=tmp)), port, args.small)
-            large, t_large = peak_rss(Path(tempfile.mkdtemp(dir=tmp)), port, args.large)
-        finally:
-            nginx.terminate()
-            nginx.wait(10)
+    with nginx() as base, tempfile.TemporaryDirectory() as tmp:
+        small, t_small = peak_rss(Path(tempfile.mkdtemp(dir=tmp)), base, args.small)
+        large, t_large = peak_rss(Path(tempfile.mkdtemp(dir=tmp)), base, args.large)
     growth = (large - small) / 1e6
     print(f"{args.small:>9,} requests: peak RSS {small / 1e6:7.1f} MB ({t_small:.0f}s)")
     print(f"{args.large:>9,} requests: peak RSS {large / 1e6:7.1f} MB ({t_large:.0f}s)")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from throughput import BIN, ensure_tools, free_port, measured, start_nginx
+from harness import measured, nginx, peac_run, write_scenario
 
 from peac.results import read
 
@@ -28,47 +28,26 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rates", default="100,200,400,800,1200,1600,2400")
     args = parser.parse_args()
-    ensure_tools()
-    port = free_port()
     print("target req/s  achieved req/s  error    dropped  saturated  reason")
-    with tempfile.TemporaryDirectory() as tmp:
-        nginx = start_nginx(Path(tmp), port)
-        try:
-            for rate in (int(r) for r in args.rates.split(",")):
-                work = Path(tempfile.mkdtemp(dir=tmp))
-                (work / ".git").mkdir()
-                (work / "s.yaml").write_text(
-                    "apiVersion: peac/v1\nkind: Scenario\nmetadata: {name: acc}\nspec:\n"
-                    f"  target: {{base_url: 'http://127.0.0.1:{port}'}}\n"
-                    f"  load: {{executor: constant-arrival-rate, rate: {rate}/s, "
-                    f"duration: {args.duration}s, max_vus: 500, graceful_stop: 2s}}\n"
-                    "  flows: [{name: get, steps: [{path: /1k}]}]\n"
-                )
-                measured(
-                    [
-                        str(BIN / "peac"),
-                        "run",
-                        "s.yaml",
-                        "--workers",
-                        "1",
-                        "--out",
-                        "r.json",
-                        "--no-progress",
-                    ],
-                    work,
-                )
-                result = read(work / "r.json")
-                steady = [s.requests for s in result.timeline if 1 <= s.t <= args.duration - 2]
-                achieved = statistics.mean(steady) if steady else 0.0
-                health = result.health
-                print(
-                    f"{rate:12d}  {achieved:14.1f}  {(achieved - rate) / rate:+6.1%}  "
-                    f"{result.counters.dropped_arrivals:7d}  {health.saturated!s:9s}  "
-                    f"{health.reason}"
-                )
-        finally:
-            nginx.terminate()
-            nginx.wait(10)
+    with nginx() as base, tempfile.TemporaryDirectory() as tmp:
+        for rate in (int(r) for r in args.rates.split(",")):
+            work = Path(tempfile.mkdtemp(dir=tmp))
+            write_scenario(
+                work,
+                base,
+                f"{{executor: constant-arrival-rate, rate: {rate}/s, "
+                f"duration: {args.duration}s, max_vus: 500, graceful_stop: 2s}}",
+            )
+            measured(peac_run(), work)
+            result = read(work / "r.json")
+            steady = [s.requests for s in result.timeline if 1 <= s.t <= args.duration - 2]
+            achieved = statistics.mean(steady) if steady else 0.0
+            health = result.health
+            print(
+                f"{rate:12d}  {achieved:14.1f}  {(achieved - rate) / rate:+6.1%}  "
+                f"{result.counters.dropped_arrivals:7d}  {health.saturated!s:9s}  "
+                f"{health.reason}"
+            )
     return 0
 
 
