@@ -31,6 +31,10 @@ class Problem:
     col: int
     message: str
 
+    def __post_init__(self) -> None:
+        # Messages echo user input (keys can hold line breaks); one problem is always one line.
+        object.__setattr__(self, "message", one_line(self.message))
+
     def location(self) -> str:
         if self.line <= 0:
             return self.path
@@ -49,6 +53,16 @@ class PeacError(Exception):
     def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
         super().__init__(message)
         self.problems = list(problems)
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters written as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(_ESCAPES.get(ch, ch if ch.isprintable() else f"\\x{ord(ch):02x}") for ch in text)
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:

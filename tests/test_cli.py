@@ -51,8 +51,24 @@ def test_github_format(in_examples: Path) -> None:
 
 
 def test_github_annotations_escape_what_would_break_the_command() -> None:
-    text = as_github([Problem("a,b:c.yaml", 1, 2, "50% done\nnext")], ["a,b:c.yaml"], "")
-    assert text.splitlines()[0] == "::error file=a%2Cb%3Ac.yaml,line=1,col=2::50%25 done%0Anext"
+    text = as_github([Problem("a,b:c.yaml", 1, 2, "50% done: 1, 2")], ["a,b:c.yaml"], "")
+    assert text.splitlines()[0] == "::error file=a%2Cb%3Ac.yaml,line=1,col=2::50%25 done: 1, 2"
+
+
+def test_a_key_with_line_breaks_is_reported_on_one_line(tmp_path: Path) -> None:
+    # Found by the mutation tests: YAML keys may contain line breaks, and messages echo keys.
+    (tmp_path / "s.yaml").write_text(
+        'apiVersion: peac/v1\nkind: Scenario\nmetadata: {name: s}\n"odd\\nkey\\r\\x07": 1\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli("validate", "--root", str(tmp_path), str(tmp_path / "s.yaml"))
+    assert code == 2
+    first, summary = out.splitlines()[1], out.splitlines()[-1]
+    assert first.endswith(
+        'unknown key "odd\\nkey\\r\\x07": expected one of apiVersion, kind, metadata, spec'
+    )
+    assert len(out.splitlines()) == 3  # the missing "spec" problem, the unknown key, the summary
+    assert summary == "2 problems in 1 of 1 file"
 
 
 def test_missing_path_is_bad_input() -> None:

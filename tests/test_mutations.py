@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.cli_helpers import run_cli
@@ -124,8 +124,7 @@ def test_an_unknown_key_in_an_objective_is_reported_at_its_line(index: int, key:
         "warn",
         "fail",
     }
-    if key in known:
-        return
+    assume(key not in known)
     lines = BUDGET.splitlines()
     indent = re.match(r"^(\s*)", lines[index].replace("- ", "  "))
     assert indent is not None

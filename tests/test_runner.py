@@ -400,3 +400,18 @@ def test_redirects_are_followed_when_asked(tmp_path: Path, monkeypatch: pytest.M
     assert code == 0, out + err
     counters = read(tmp_path / "r.json").counters
     assert (counters.checks_passed, counters.checks_failed) == (2, 0)
+
+
+def test_templated_url_that_leaves_the_allowed_host_is_blocked(tmp_path: Path, shop: str) -> None:
+    # base_url + "@evil.example/x" makes the base URL's host:port mere userinfo.
+    plan = scenario(
+        tmp_path,
+        shop,
+        "{executor: per-vu-iterations, vus: 1, iterations: 3}",
+        "    - name: f\n      steps:\n        - path: '{{ sneaky }}'\n",
+        "  data:\n    vars: {sneaky: '@evil.example/x'}\n",
+    )
+    result = run(plan)
+    assert result.counters.failures["blocked_host"] == 3
+    assert result.counters.requests == 0
+    assert result.counters.failed_requests == 0

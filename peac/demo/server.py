@@ -38,7 +38,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(app: ShopApp, sock: socket.socket) -> uvicorn.Server:
+def _server(app: ShopApp) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -53,7 +53,7 @@ def _server(app: ShopApp, sock: socket.socket) -> uvicorn.Server:
 
 def serve(app: ShopApp, sock: socket.socket) -> None:
     """Serve until interrupted (the ``peac demo-server`` command)."""
-    server = _server(app, sock)
+    server = _server(app)
     asyncio.run(server.serve(sockets=[sock]))
 
 
@@ -63,7 +63,7 @@ def running(app: ShopApp | None = None, host: str = "127.0.0.1") -> Iterator[tup
     app = app or ShopApp()
     sock = bind(host, 0)
     port = sock.getsockname()[1]
-    server = _server(app, sock)
+    server = _server(app)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     try:

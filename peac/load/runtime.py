@@ -57,6 +57,7 @@ class CompiledStep:
     captures: tuple[CompiledCapture, ...]
     think: ThinkTime | None
     templated: bool
+    url_is_static: bool  # checked by the compiler; a templated URL is checked per request
     needs_body: bool
     accepted_status: Callable[[int], bool] | None
 
@@ -191,6 +192,7 @@ def _compile_step(step: Step, plan: ScenarioPlan, env: Any) -> CompiledStep:
         captures=captures,
         think=step.think,
         templated=templated,
+        url_is_static=not t1,
         needs_body=needs_body,
         accepted_status=_status_matcher(list(step.checks)),
     )

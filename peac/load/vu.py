@@ -180,10 +180,11 @@ class VirtualUser:
         except TemplateError:
             recorder.failure("template")
             return False
-        host = (urlsplit(request["url"]).hostname or "").lower()
-        if host not in self.runtime.allowed_hosts:
-            recorder.failure("blocked_host")
-            return False
+        if not step.url_is_static:
+            host = (urlsplit(request["url"]).hostname or "").lower()
+            if host not in self.runtime.allowed_hosts:
+                recorder.failure("blocked_host")
+                return False
         sent = len(request.get("content") or b"")
         send = time.perf_counter()
         failure: str | None = None

@@ -163,17 +163,6 @@ Load = Annotated[
     Field(discriminator="executor"),
 ]
 
-EXECUTORS = (
-    "constant-vus",
-    "ramping-vus",
-    "per-vu-iterations",
-    "shared-iterations",
-    "constant-arrival-rate",
-    "ramping-arrival-rate",
-    "spike",
-    "stress",
-)
-
 
 class ThinkTime(StrictModel):
     """Pause after a step: constant, uniform between two durations, or exponential with a mean."""
