@@ -244,6 +244,154 @@ def merge(shards: tuple[Path, ...], out: Path) -> int:
     return ExitCode.OK
 
 
+_STORE = click.option(
+    "--store",
+    default="git",
+    show_default=True,
+    help='Where results live: "git" (notes refs/notes/peac), "git:REF" or "dir:PATH".',
+)
+
+
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--commit", help="Commit the results measured [default: the one in the result].")
+@_STORE
+def record(results: tuple[Path, ...], commit: str | None, store: str) -> int:
+    """Attach RESULTS to the commit they measured, in the repository's history.
+
+    Several runs per commit coexist (keyed by scenario, testbed and run id); recording the same
+    result twice changes nothing. Share them with `peac history push`.
+    """
+    from peac.commands.history import record as run
+
+    return run(results, commit, store, sys.stdout)
+
+
+@cli.group()
+def history() -> None:
+    """Results recorded on commits: show a series, push and fetch them."""
+
+
+@history.command("show")
+@click.option("--scenario", help="Scenario name [default: the only one recorded].")
+@click.option("--step", help="Step name [default: the whole run].")
+@click.option("--metric", default="latency", show_default=True)
+@click.option("--stat", help="Statistic [default: p95 for durations, rate otherwise].")
+@click.option("--branch", default="main", show_default=True, help="Branch whose history to read.")
+@click.option("--last", type=click.IntRange(1), default=30, show_default=True, help="Commits.")
+@click.option("--testbed", help="Testbed to show [default: that of the newest run].")
+@click.option("--any-testbed", is_flag=True, help="Compare runs from every testbed.")
+@click.option("--diagnostics", is_flag=True, help="Backtest the forecast: MAPE, RMSE, alarms.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@_STORE
+def history_show(
+    scenario: str | None,
+    step: str | None,
+    metric: str,
+    stat: str | None,
+    branch: str,
+    last: int,
+    testbed: str | None,
+    any_testbed: bool,
+    diagnostics: bool,
+    fmt: str,
+    store: str,
+) -> int:
+    """Print one series along the first-parent history of a branch: short sha, date, subject,
+    value and number of runs, then the baseline the next commit will be judged against."""
+    from peac.commands.history import ShowRequest, show
+
+    request = ShowRequest(
+        scenario,
+        step,
+        metric,
+        stat,
+        branch,
+        last,
+        testbed,
+        any_testbed,
+        diagnostics,
+        fmt,
+        store,
+    )
+    return show(request, sys.stdout)
+
+
+@history.command("push")
+@click.option("--remote", default="origin", show_default=True)
+@_STORE
+def history_push(remote: str, store: str) -> int:
+    """Push recorded results, merging other writers' results first (nothing is overwritten);
+    retried while concurrent pipelines race."""
+    from peac.commands.history import sync
+
+    return sync("push", remote, store, sys.stdout)
+
+
+@history.command("fetch")
+@click.option("--remote", default="origin", show_default=True)
+@_STORE
+def history_fetch(remote: str, store: str) -> int:
+    """Fetch recorded results and merge them with the local ones (a union)."""
+    from peac.commands.history import sync
+
+    return sync("fetch", remote, store, sys.stdout)
+
+
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--budget",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Budget file to judge the results by.",
+)
+@click.option("--base", default="main", show_default=True, help="Base branch of the change.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json", "junit", "github"]),
+    default="text",
+    show_default=True,
+    help="github: annotations at the budget lines, Markdown appended to $GITHUB_STEP_SUMMARY.",
+)
+@click.option("--commit", help="Commit the results measured [default: the one in the results].")
+@click.option("--testbed", help="Compare with runs of this testbed [default: the results' own].")
+@click.option("--any-testbed", is_flag=True, help="Compare with runs from every testbed.")
+@click.option("--remote", help="Remote to deepen a shallow clone from [default: origin].")
+@click.option(
+    "--markdown-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the Markdown pull-request comment here.",
+)
+@_STORE
+def gate(
+    results: tuple[Path, ...],
+    budget: Path,
+    base: str,
+    fmt: str,
+    commit: str | None,
+    testbed: str | None,
+    any_testbed: bool,
+    remote: str | None,
+    markdown_out: Path | None,
+    store: str,
+) -> int:
+    """Judge RESULTS of the head commit against a budget and the base branch's history.
+
+    Every objective: absolute limits, and regression against a forecast of the base branch
+    (significant after correction and larger than the minimum effect). Exit 0 pass (warnings
+    allowed), 1 fail, 2 bad input, 3 internal error.
+    """
+    from peac.commands.gate import GateRequest
+    from peac.commands.gate import gate as run
+
+    request = GateRequest(
+        budget, results, base, fmt, store, commit, testbed, any_testbed, remote, markdown_out
+    )
+    return run(request, sys.stdout)
+
+
 def _pairs(values: tuple[str, ...], what: str) -> tuple[tuple[str, str], ...]:
     pairs = []
     for value in values:

@@ -41,22 +41,22 @@ def as_json(problems: Sequence[Problem], files: Sequence[str], summary: str) -> 
     )
 
 
-def _escape_data(text: str) -> str:
+def escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def as_github(problems: Sequence[Problem], files: Sequence[str], summary: str) -> str:
     """GitHub Actions workflow commands, which show up as annotations on the pull request."""
     lines = []
     for p in problems:
-        where = f"file={_escape_property(p.path)}"
+        where = f"file={escape_property(p.path)}"
         if p.line > 0:
             where += f",line={p.line},col={p.col}"
-        lines.append(f"::error {where}::{_escape_data(p.message)}")
+        lines.append(f"::error {where}::{escape_data(p.message)}")
     lines.append(as_text(problems, files, summary).splitlines()[-1])
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,11 @@
+"""What the base branch's history says the next commit should measure (pure: numbers in,
+numbers and explanations out; no git, no files).
+
+``baseline()`` cleans the series (isolated outliers), keeps the segment since the last change
+point, fits forecasting models and keeps the one with the best AICc, and returns the expected
+value with a one-sided prediction bound in the worse direction and a p-value for any new value.
+"""
+
+from peac.baseline.forecast import Baseline, Missing, baseline, diagnostics
+
+__all__ = ["Baseline", "Missing", "baseline", "diagnostics"]

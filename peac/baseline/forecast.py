@@ -1,0 +1,293 @@
+"""Forecast models for one series and the baseline they give.
+
+Candidates: the segment mean (white noise around a level), simple exponential smoothing
+ETS(A,N,N) (a level that wanders) and damped-trend ETS(A,Ad,N) (a drift that fades), fitted with
+statsmodels and compared by AICc; durations and rates are modelled on a log scale, where their
+noise is closer to symmetric and changes are relative. Short segments borrow their noise level
+from the whole window; a constant series gets a zero-width interval and says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from peac.baseline.cleaning import change_points, outliers
+from peac.history.series import Point
+
+MIN_POINTS = 3
+MIN_MODEL_POINTS = 8  # below this only the mean model is fitted
+MIN_TREND_POINTS = 12
+
+
+@dataclass(frozen=True)
+class Missing:
+    """No baseline, and why (for the verdict's evidence)."""
+
+    reason: str
+    n: int = 0
+
+
+@dataclass(frozen=True)
+class Fit:
+    name: str
+    center: float  # forecast of the next commit, on the model scale
+    scale: float  # predictive standard deviation, on the model scale
+    df: float  # degrees of freedom of the predictive t distribution
+    aicc: float
+
+
+@dataclass(frozen=True)
+class Baseline:
+    expected: float  # original scale
+    bound: float  # one-sided prediction bound on the worse side, at ``confidence``
+    confidence: float
+    higher_is_worse: bool
+    log_scale: bool
+    fit: Fit
+    considered: tuple[str, ...]  # models compared by AICc
+    commits: tuple[str, ...]  # commits whose values the model used, oldest first
+    window: int  # commits with runs in the window before cleaning
+    since: str | None  # first commit of the current level when a change point cut the window
+    excluded: tuple[str, ...]  # isolated outlier commits left out
+    samples: tuple[float, ...]  # every run value of the commits used (for rank tests)
+    drift: float  # relative change over the window along a robust trend line
+    drift_p: float  # Mann-Kendall p-value of that trend
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n(self) -> int:
+        return len(self.commits)
+
+    def transform(self, value: float) -> float:
+        return math.log(value) if self.log_scale else value
+
+    def p_value(self, value: float) -> float:
+        """Chance, under the forecast, of a value at least this much worse than expected."""
+        from scipy import stats
+
+        if value <= 0 and self.log_scale:
+            return 1.0 if self.higher_is_worse else 0.0
+        z = self.transform(value) - self.fit.center
+        if not self.higher_is_worse:
+            z = -z
+        if self.fit.scale <= 0:
+            return 0.0 if z > 1e-12 else 1.0
+        return float(stats.t.sf(z / self.fit.scale, self.fit.df))
+
+    def effect(self, value: float) -> float:
+        """Relative change from the expected value, positive when worse."""
+        if self.expected == 0:
+            return 0.0 if value == 0 else math.copysign(math.inf, value)
+        change = value / self.expected - 1.0
+        return change if self.higher_is_worse else -change
+
+    def describe(self) -> str:
+        """The model in words, without values (the reporter adds them in their unit)."""
+        scale = "log values" if self.log_scale else "values"
+        parts = [f"{self.fit.name} on {scale} of {self.n} commit(s)"]
+        if self.since:
+            parts.append(f"since the change point at {self.since[:7]}")
+        if self.excluded:
+            shown = ", ".join(c[:7] for c in self.excluded)
+            parts.append(f"{len(self.excluded)} outlier(s) left out ({shown})")
+        if len(self.considered) > 1:
+            parts.append(f"chosen by AICc over {', '.join(self.considered)}")
+        return "; ".join(parts + list(self.notes))
+
+
+def _aicc(llf: float, k: int, n: int) -> float:
+    if n - k - 1 <= 0:
+        return math.inf
+    return -2.0 * llf + 2.0 * k + 2.0 * k * (k + 1) / (n - k - 1)
+
+
+def _gaussian_llf(residuals: NDArray[np.float64]) -> float:
+    n = len(residuals)
+    variance = max(float(np.mean(residuals**2)), 1e-300)
+    return -0.5 * n * (math.log(2 * math.pi * variance) + 1.0)
+
+
+def fit_mean(y: NDArray[np.float64], pooled: tuple[float, float] | None = None) -> Fit:
+    """Level = the segment mean; with ``pooled`` (sd, df) the noise comes from the whole window."""
+    n = len(y)
+    center = float(np.mean(y))
+    if pooled is not None:
+        sd, df = pooled
+        name = "mean (noise pooled over the window)"
+    else:
+        sd = float(np.std(y, ddof=1)) if n > 1 else 0.0
+        df = n - 1
+        name = "mean"
+    return Fit(
+        name, center, sd * math.sqrt(1 + 1 / n), max(df, 1), _aicc(_gaussian_llf(y - center), 2, n)
+    )
+
+
+def _fit_ets(y: NDArray[np.float64], trend: bool) -> Fit | None:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    n = len(y)
+    k = 5 if trend else 2  # smoothing, damping and initial states (sigma counted below)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            model = ETSModel(y, error="add", trend="add" if trend else None, damped_trend=trend)
+            fitted = model.fit(disp=False)
+            center = float(np.asarray(fitted.forecast(1))[0])
+            residuals = np.asarray(fitted.resid, dtype=float)
+        except (ValueError, np.linalg.LinAlgError):
+            return None
+    if not (math.isfinite(center) and np.all(np.isfinite(residuals))):
+        return None
+    sd = math.sqrt(float(np.sum(residuals**2)) / max(n - k, 1))
+    name = "ETS(A,Ad,N)" if trend else "ETS(A,N,N)"
+    return Fit(name, center, sd, max(n - k, 1), _aicc(float(fitted.llf), k + 1, n))
+
+
+def _pooled_noise(y: NDArray[np.float64], starts: Sequence[int]) -> tuple[float, float]:
+    """Within-segment standard deviation over all segments, and its degrees of freedom."""
+    bounds = [0, *starts, len(y)]
+    squares, df = 0.0, 0
+    for a, b in itertools.pairwise(bounds):
+        part = y[a:b]
+        squares += float(np.sum((part - part.mean()) ** 2))
+        df += len(part) - 1
+    return (math.sqrt(squares / df) if df > 0 else 0.0), float(max(df, 1))
+
+
+def _trend(y: NDArray[np.float64]) -> tuple[float, float]:
+    """Total change along a Theil-Sen line over the series, and the Mann-Kendall p-value."""
+    from scipy import stats
+
+    if len(y) < 4 or float(np.ptp(y)) == 0.0:
+        return 0.0, 1.0
+    x = np.arange(len(y), dtype=float)
+    slope = float(stats.theilslopes(y, x).slope)
+    p = float(stats.kendalltau(x, y).pvalue)
+    return slope * (len(y) - 1), p if math.isfinite(p) else 1.0
+
+
+def baseline(
+    points: Sequence[Point],
+    *,
+    higher_is_worse: bool,
+    log_scale: bool,
+    confidence: float = 0.95,
+) -> Baseline | Missing:
+    """The baseline for the commit after ``points`` (oldest first, one per commit with runs)."""
+    from scipy import stats
+
+    if not points:
+        return Missing("no comparable runs recorded on the base branch in the window")
+    values = np.array([p.value for p in points], dtype=float)
+    if log_scale and np.any(values <= 0):
+        log_scale = False
+    y = np.log(values) if log_scale else values
+    floor = 0.005 if log_scale else 0.005 * max(abs(float(np.median(y))), 1e-9)
+    out = set(outliers(y, floor))
+    kept = [i for i in range(len(points)) if i not in out]
+    if len(kept) < MIN_POINTS:
+        return Missing(
+            f"{len(kept)} usable commit(s) with runs on the base branch; a baseline needs "
+            f"{MIN_POINTS}",
+            len(kept),
+        )
+    yk = y[kept]
+    starts = change_points(yk, floor)
+    start = starts[-1] if starts else 0
+    segment = yk[start:]
+    notes: list[str] = []
+    considered: tuple[str, ...]
+    if float(np.ptp(segment)) == 0.0 and (not starts or _pooled_noise(yk, starts)[0] == 0.0):
+        fit = Fit("constant", float(segment[0]), 0.0, 1.0, math.inf)
+        considered = ("constant",)
+        notes.append("every value equal: any change beyond the minimum effect counts")
+    elif len(segment) < MIN_MODEL_POINTS:
+        pooled = _pooled_noise(yk, starts) if starts else None
+        fit = fit_mean(segment, pooled)
+        considered = ("mean",)
+        if not starts:
+            notes.append(f"too few commits for a time-series model ({len(segment)})")
+    else:
+        candidates: list[Callable[[], Fit | None]] = [
+            lambda: fit_mean(segment),
+            lambda: _fit_ets(segment, trend=False),
+        ]
+        if len(segment) >= MIN_TREND_POINTS:
+            candidates.append(lambda: _fit_ets(segment, trend=True))
+        fits = [f for f in (make() for make in candidates) if f is not None]
+        fit = min(fits, key=lambda f: f.aicc)
+        considered = tuple(f.name for f in fits)
+    quantile = float(stats.t.ppf(confidence, fit.df)) if fit.scale > 0 else 0.0
+    worse = 1.0 if higher_is_worse else -1.0
+    bound = fit.center + worse * quantile * fit.scale
+    back: Callable[[float], float] = math.exp if log_scale else float
+    used = [points[kept[i]] for i in range(start, len(kept))]
+    drift, drift_p = _trend(yk)
+    median = float(np.median(yk))
+    relative_drift = math.expm1(drift) if log_scale else drift / median if median else 0.0
+    return Baseline(
+        expected=back(fit.center),
+        bound=back(bound),
+        confidence=confidence,
+        higher_is_worse=higher_is_worse,
+        log_scale=log_scale,
+        fit=fit,
+        considered=considered,
+        commits=tuple(p.commit for p in used),
+        window=len(points),
+        since=used[0].commit if starts else None,
+        excluded=tuple(points[i].commit for i in sorted(out)),
+        samples=tuple(v for p in used for v in p.values),
+        drift=relative_drift,
+        drift_p=drift_p,
+        notes=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """How well the baseline forecast this series' own past, one commit ahead."""
+
+    forecasts: int
+    mape: float  # mean absolute percentage error
+    rmse: float  # root mean squared error, original unit
+    alarm_rate: float  # share of past commits that would have been flagged beyond the bound
+
+
+def diagnostics(
+    points: Sequence[Point],
+    *,
+    higher_is_worse: bool,
+    log_scale: bool,
+    confidence: float = 0.95,
+    last: int = 20,
+) -> Diagnostics | None:
+    """Rolling-origin backtest over the last ``last`` commits (None when too short)."""
+    errors, squares, alarms = [], [], 0
+    for t in range(max(MIN_POINTS, len(points) - last), len(points)):
+        result = baseline(
+            points[:t], higher_is_worse=higher_is_worse, log_scale=log_scale, confidence=confidence
+        )
+        if isinstance(result, Missing):
+            continue
+        actual = points[t].value
+        if actual != 0:
+            errors.append(abs(result.expected - actual) / abs(actual))
+        squares.append((result.expected - actual) ** 2)
+        alarms += result.p_value(actual) < 1 - confidence
+    if not squares:
+        return None
+    return Diagnostics(
+        forecasts=len(squares),
+        mape=float(np.mean(errors)) if errors else 0.0,
+        rmse=math.sqrt(float(np.mean(squares))),
+        alarm_rate=alarms / len(squares),
+    )

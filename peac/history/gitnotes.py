@@ -1,0 +1,121 @@
+"""Results in git notes (``refs/notes/peac``): one note per commit, one line per run.
+
+Concurrent writers never lose each other's runs: locally a lock file serialises the
+read-modify-write of a note; across machines ``push`` fetches, merges with git's
+``cat_sort_uniq`` strategy (a union of lines) and retries when another writer got there first.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from peac.history.gitrepo import Repository, complaint
+from peac.history.records import RunRecord, make_line, parse_note
+from peac.problems import PeacError
+from peac.results import RunResult
+
+PUSH_ATTEMPTS = 12
+# What git says when another writer updated the remote ref between our fetch and our push.
+RACE_SIGNS = ("rejected", "fetch first", "non-fast-forward", "cannot lock ref", "stale info")
+
+
+class GitNotesStore:
+    def __init__(self, path: Path, ref: str = "peac") -> None:
+        self.repo = Repository(path)
+        self.name = ref.removeprefix("refs/notes/")
+        self.ref = f"refs/notes/{self.name}"
+
+    def describe(self) -> str:
+        return f"git notes {self.ref} in {self.repo.repo.working_dir or self.repo.git_dir}"
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with (self.repo.git_dir / "peac-notes.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _note(self, commit: str) -> str:
+        return self.repo.git("notes", f"--ref={self.ref}", "show", commit, check=False)
+
+    def record(self, commit: str, result: RunResult) -> tuple[str, bool]:
+        run_id, line = make_line(result)
+        with self._locked():
+            lines = set(self._note(commit).splitlines())
+            if line in lines:
+                return run_id, False
+            lines.add(line)
+            text = "\n".join(sorted(x for x in lines if x.strip())) + "\n"
+            self.repo.git("notes", f"--ref={self.ref}", "add", "-f", "-F", "-", commit, stdin=text)
+        return run_id, True
+
+    def _notes_map(self) -> dict[str, str]:
+        """commit sha -> note blob sha (fan-out directories flattened)."""
+        if self.repo.resolve(self.ref) is None:
+            return {}
+        out = self.repo.git("ls-tree", "-r", self.ref)
+        notes = {}
+        for line in out.splitlines():
+            meta, _, path = line.partition("\t")
+            notes[path.replace("/", "")] = meta.split()[2]
+        return notes
+
+    def commits(self) -> set[str]:
+        return set(self._notes_map())
+
+    def runs(self, commits: Sequence[str], bad: list[str]) -> dict[str, list[RunRecord]]:
+        notes = self._notes_map()
+        wanted = {notes[c]: c for c in commits if c in notes}
+        blobs = self.repo.cat_blobs(list(wanted))
+        found: dict[str, list[RunRecord]] = {}
+        for blob, text in blobs.items():
+            commit = wanted[blob]
+            records = parse_note(text, commit, bad)
+            if records:
+                found[commit] = records
+        return found
+
+    def _tracking(self, remote: str) -> str:
+        return f"refs/notes/remotes/{remote}/{self.name}"
+
+    def fetch(self, remote: str) -> int:
+        """Merge the remote's notes into ours (a union); the number of commits with results."""
+        tracking = self._tracking(remote)
+        done = self.repo.run("fetch", "-q", remote, f"+{self.ref}:{tracking}")
+        if done.returncode != 0:
+            if "couldn't find remote ref" not in done.stderr:
+                raise PeacError(f"cannot fetch {self.ref} from {remote}: {complaint(done)}")
+            self.repo.git("update-ref", "-d", tracking)
+        with self._locked():
+            if self.repo.resolve(tracking) is not None:
+                if self.repo.resolve(self.ref) is None:
+                    self.repo.git("update-ref", self.ref, tracking)
+                else:
+                    self.repo.git(
+                        "notes", f"--ref={self.ref}", "merge", "-q", "-s", "cat_sort_uniq", tracking
+                    )
+        return len(self._notes_map())
+
+    def push(self, remote: str) -> int:
+        """Push our notes, merging first; retried with back-off while other writers race us."""
+        if self.repo.resolve(self.ref) is None:
+            raise PeacError(f"nothing to push: no results recorded under {self.ref}")
+        for attempt in range(PUSH_ATTEMPTS):
+            self.fetch(remote)
+            done = self.repo.run("push", "--porcelain", remote, f"{self.ref}:{self.ref}")
+            if done.returncode == 0:
+                return attempt + 1
+            said = done.stdout + done.stderr
+            if not any(word in said for word in RACE_SIGNS):
+                raise PeacError(f"cannot push {self.ref} to {remote}: {complaint(done)}")
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+        raise PeacError(
+            f"could not push {self.ref} to {remote}: still rejected after {PUSH_ATTEMPTS} attempts"
+        )

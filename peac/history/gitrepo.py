@@ -1,0 +1,145 @@
+"""The user's git repository as peac needs it: resolving revisions, first-parent history and
+shallow clones, with git's own errors turned into messages that say what is missing."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from peac.problems import PeacError
+
+FALLBACK_IDENTITY = ("-c", "user.name=peac", "-c", "user.email=peac@localhost")
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    date: int  # committer time, epoch seconds
+    subject: str
+
+
+class Repository:
+    """A git work tree (or bare repository), driven through GitPython."""
+
+    def __init__(self, path: Path) -> None:
+        import git
+
+        try:
+            self.repo: Any = git.Repo(path, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise PeacError(f"{path}: not inside a git repository") from None
+        self.errors: tuple[type[Exception], ...] = (git.GitCommandError,)
+        self._identity: tuple[str, ...] | None = None
+
+    @property
+    def git_dir(self) -> Path:
+        return Path(self.repo.git_dir)
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", *self.identity(), *args],
+            cwd=self.repo.working_dir or self.repo.git_dir,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def git(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
+        """Run git; a failure becomes a PeacError with git's own last line of complaint."""
+        done = self.run(*args, stdin=stdin)
+        if check and done.returncode != 0:
+            raise PeacError(f"git {args[0]}: {complaint(done)}")
+        return done.stdout if done.returncode == 0 else ""
+
+    def identity(self) -> tuple[str, ...]:
+        """Notes are commits; CI machines often have no git identity, so lend one."""
+        if self._identity is None:
+            reader = self.repo.config_reader()
+            has = reader.has_option("user", "email") and reader.has_option("user", "name")
+            self._identity = () if has else FALLBACK_IDENTITY
+        return self._identity
+
+    def resolve(self, revision: str) -> str | None:
+        out = self.git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", check=False)
+        return out.strip() or None
+
+    def commit(self, revision: str) -> str:
+        """The full sha of ``revision``, or a PeacError naming it."""
+        sha = self.resolve(revision)
+        if sha is None:
+            hint = " (this clone is shallow; fetch more history)" if self.shallow() else ""
+            raise PeacError(f"no commit {revision!r} in {self.repo.working_dir}{hint}")
+        return sha
+
+    def shallow(self) -> bool:
+        return self.git("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    def first_parent(self, start: str, limit: int) -> list[Commit]:
+        """``start`` and its first-parent ancestors, newest first."""
+        out = self.git("log", "--first-parent", f"-n{limit}", "--format=%H%x00%ct%x00%s", start)
+        commits = []
+        for line in out.splitlines():
+            sha, date, subject = line.split("\x00", 2)
+            commits.append(Commit(sha, int(date), subject))
+        return commits
+
+    def merge_base(self, head: str, base: str) -> str | None:
+        return self.git("merge-base", head, base, check=False).strip() or None
+
+    def remotes(self) -> list[str]:
+        return self.git("remote").split()
+
+    def resolve_branch(self, branch: str) -> str:
+        """A branch name as given, or its remote-tracking branch (CI checkouts often have no
+        local ``main``)."""
+        for candidate in (branch, *(f"{r}/{branch}" for r in self.remotes())):
+            if self.resolve(candidate):
+                return candidate
+        raise PeacError(
+            f"no branch {branch!r} here (nor on any remote: {', '.join(self.remotes()) or 'none'});"
+            f" fetch it, e.g. git fetch origin {branch}"
+        )
+
+    def deepen(self, remote: str, branch: str, by: int) -> bool:
+        """Fetch ``by`` more commits of history for a shallow clone; False when that failed."""
+        done = subprocess.run(
+            ["git", "fetch", "-q", f"--deepen={by}", remote, branch],
+            cwd=self.repo.working_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.returncode == 0
+
+    def cat_blobs(self, shas: list[str]) -> dict[str, str]:
+        """Contents of many blobs through one ``git cat-file --batch`` process."""
+        if not shas:
+            return {}
+        done = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            cwd=self.repo.git_dir,
+            input=("\n".join(shas) + "\n").encode("ascii"),
+            capture_output=True,
+            check=True,
+        )
+        out, pos, blobs = done.stdout, 0, {}
+        for sha in shas:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) < 3 or header[1] == b"missing":
+                continue
+            size = int(header[2])
+            blobs[sha] = out[pos : pos + size].decode("utf-8", errors="replace")
+            pos += size + 1
+        return blobs
+
+
+def complaint(done: subprocess.CompletedProcess[str]) -> str:
+    """The line of git's output that says what went wrong."""
+    lines = [x for x in (done.stderr.strip() or done.stdout.strip()).splitlines() if x.strip()]
+    errors = [x for x in lines if x.startswith(("fatal:", "error:", " ! "))]
+    return (errors or lines or ["failed"])[-1].strip()

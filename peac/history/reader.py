@@ -1,0 +1,96 @@
+"""The base branch's history as the gate and ``history show`` need it: the merge-base with the
+head, its first-parent ancestors within the window, and the runs recorded on them. Shallow CI
+clones are deepened from the remote when they lack the merge-base or the window; when that is
+not possible the error says exactly which commits are missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from peac.history.gitrepo import Commit, Repository
+from peac.history.records import RunRecord
+from peac.history.store import Store
+from peac.problems import PeacError
+
+DEEPEN_STEPS = (1, 4, 16)  # times the window, tried in turn
+
+
+@dataclass
+class History:
+    branch: str  # the base branch as resolved (main or origin/main)
+    head: str
+    merge_base: str
+    commits: list[Commit]  # newest first, the merge-base (or the head's parent) first
+    runs: dict[str, list[RunRecord]]
+    notes: list[str] = field(default_factory=list)
+    bad: list[str] = field(default_factory=list)
+
+
+def _remote(repo: Repository, remote: str | None) -> str | None:
+    remotes = repo.remotes()
+    if remote:
+        return remote if remote in remotes else None
+    return "origin" if "origin" in remotes else (remotes[0] if remotes else None)
+
+
+def read_history(
+    repo: Repository,
+    store: Store,
+    base: str,
+    head: str,
+    window: int,
+    remote: str | None = None,
+    inclusive: bool = False,
+) -> History:
+    """History of ``base`` as seen from ``head`` (a revision), ``window`` commits deep; with
+    ``inclusive`` a head on the branch is part of it (for showing), otherwise its parent is
+    where the history ends (for judging the head)."""
+    notes: list[str] = []
+    source = _remote(repo, remote)
+    try:
+        branch = repo.resolve_branch(base)
+    except PeacError:
+        if source is None:
+            raise
+        fetched = repo.run("fetch", "-q", source, f"{base}:refs/remotes/{source}/{base}")
+        if fetched.returncode != 0:
+            raise
+        notes.append(f"fetched {base} from {source}")
+        branch = repo.resolve_branch(base)
+    head_sha = repo.commit(head)
+    merge_base = repo.merge_base(head_sha, branch)
+    if merge_base is None and repo.shallow() and source:
+        for times in DEEPEN_STEPS:
+            if repo.deepen(source, base, window * times):
+                notes.append(f"shallow clone: fetched {window * times} more commits from {source}")
+            merge_base = repo.merge_base(head_sha, branch)
+            if merge_base:
+                break
+    if merge_base is None:
+        if repo.shallow():
+            raise PeacError(
+                f"the merge-base of {head_sha[:7]} and {branch} is not in this shallow clone"
+                + ("" if source else " and there is no remote to fetch it from")
+                + f"; fetch more history (git fetch --deepen={window * 4} or --unshallow)"
+            )
+        raise PeacError(f"{head_sha[:7]} and {branch} have no common ancestor")
+    start = merge_base
+    if merge_base == head_sha and not inclusive:
+        parents = repo.git("rev-list", "--parents", "-n1", head_sha).split()[1:]
+        if not parents:
+            return History(branch, head_sha, merge_base, [], {}, notes)
+        start = parents[0]
+        notes.append(f"{head_sha[:7]} is on {branch}: comparing with its first parent")
+    commits = repo.first_parent(start, window)
+    if len(commits) < window and repo.shallow():
+        if source and repo.deepen(source, base, window):
+            notes.append(f"shallow clone: fetched {window} more commits from {source}")
+            commits = repo.first_parent(start, window)
+        if len(commits) < window and repo.shallow():
+            notes.append(
+                f"shallow clone: only {len(commits)} of the {window} commits of the window are "
+                "here (git fetch --deepen to see more)"
+            )
+    bad: list[str] = []
+    runs = store.runs([c.sha for c in commits], bad)
+    return History(branch, head_sha, merge_base, commits, runs, notes, bad)

@@ -1,0 +1,164 @@
+"""The verdict as text (terminal), JSON (tools), JUnit XML (one testcase per objective) and
+GitHub workflow annotations at the budget line of each objective that warned or failed."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from peac.gate import Verdict
+from peac.problem_formats import escape_data, escape_property
+from peac.report.context import GateContext
+from peac.report.verdict_rows import groups, rows
+
+
+def verdict_text(verdict: Verdict, context: GateContext) -> str:
+    all_rows = rows(verdict, context.budget_path)
+    table = [("", "objective", "base", "head", "change", "bound", "history")]
+    for group, items in groups(all_rows).items():
+        table.append(("", f"[{group}]", "", "", "", "", ""))
+        for r in items:
+            name = r.name + (" (key)" if r.key else "")
+            table.append((r.status.upper(), name, r.base, r.head, r.delta, r.bound, r.history))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    ]
+    for r in all_rows:
+        lines += [f"{r.status}: {r.name}: {line}" for _, line in r.why]
+    lines += [f"note: {note}" for note in (*verdict.notes, *context.notes)]
+    head = context.head[:7] or "(uncommitted)"
+    lines.append(
+        f"head {head} vs {context.base} at {context.merge_base[:7] or '-'} "
+        f"({context.history_commits} commits of history)"
+    )
+    lines.append(f"{verdict.budget}: {verdict.headline}")
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: float | None) -> float | str | None:
+    if value is None:
+        return None
+    return value if math.isfinite(value) else str(value)
+
+
+def verdict_data(verdict: Verdict, context: GateContext) -> dict[str, Any]:
+    objectives = []
+    for v in verdict.objectives:
+        base = v.baseline
+        missing = v.reference.baseline if v.reference and base is None else None
+        objectives.append(
+            {
+                "name": v.objective.name,
+                "metric": v.objective.metric,
+                "stat": v.objective.stat,
+                "step": v.objective.step,
+                "key": v.objective.key,
+                "status": v.status,
+                "outcome": v.outcome,
+                "value": _number(v.value),
+                "runs": list(v.runs),
+                "effect": _number(v.effect),
+                "test": v.test,
+                "p_value": _number(v.p_value),
+                "p_adjusted": _number(v.p_adjusted),
+                "significant": v.significant,
+                "fired": [
+                    {"tier": f.tier, "limit": f.limit, "threshold": f.threshold} for f in v.fired
+                ],
+                "notes": list(v.notes),
+                "location": f"{context.budget_path}:{v.objective.source.line}",
+                "baseline": None
+                if base is None
+                else {
+                    "expected": base.expected,
+                    "bound": base.bound,
+                    "confidence": base.confidence,
+                    "model": base.fit.name,
+                    "explanation": base.describe(),
+                    "commits": list(base.commits),
+                    "since": base.since,
+                    "excluded": list(base.excluded),
+                    "drift": _number(base.drift),
+                },
+                "missing_baseline": getattr(missing, "reason", None),
+                "history": list(v.reference.recent) if v.reference else [],
+            }
+        )
+    return {
+        "budget": verdict.budget,
+        "outcome": verdict.outcome,
+        "headline": verdict.headline,
+        "invalid": verdict.invalid,
+        "head": context.head,
+        "base": context.base,
+        "merge_base": context.merge_base,
+        "testbed": context.testbed,
+        "correction": verdict.correction,
+        "alpha": round(verdict.alpha, 6),
+        "min_effect": verdict.min_effect,
+        "objectives": objectives,
+        "notes": list(verdict.notes),
+    }
+
+
+def verdict_json(verdict: Verdict, context: GateContext) -> str:
+    return json.dumps(verdict_data(verdict, context), indent=2) + "\n"
+
+
+def verdict_junit(verdict: Verdict, context: GateContext) -> str:
+    from xml.etree import ElementTree as ET
+
+    all_rows = rows(verdict, context.budget_path)
+    suite = ET.Element(
+        "testsuite",
+        name=f"peac budget {verdict.budget}",
+        tests=str(len(all_rows)),
+        failures=str(sum(v.outcome == "fail" for v in verdict.objectives)),
+        errors="0",
+        skipped="0",
+    )
+    for row, v in zip(all_rows, verdict.objectives, strict=True):
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"peac.{verdict.budget}.{row.group}",
+            name=row.name,
+            file=context.budget_path,
+            line=str(v.objective.source.line),
+        )
+        reasons = [line for _, line in row.why]
+        message = "; ".join(reasons) or f"{row.head} ({row.status})"
+        if v.outcome == "fail":
+            failure = ET.SubElement(case, "failure", message=message, type=v.status)
+            failure.text = "\n".join([*reasons, row.model])
+        out = ET.SubElement(case, "system-out")
+        out.text = (
+            f"status {v.status}; head {row.head}; base {row.base}; change {row.delta}; "
+            f"bound {row.bound}\n" + "\n".join(reasons)
+        )
+    if verdict.notes:
+        ET.SubElement(suite, "system-err").text = "\n".join(verdict.notes)
+    suites = ET.Element("testsuites", name="peac gate")
+    suites.append(suite)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def verdict_github(verdict: Verdict, context: GateContext) -> str:
+    """``::error``/``::warning`` at the objective's line of the budget file, then the text."""
+    lines = []
+    for row, v in zip(rows(verdict, context.budget_path), verdict.objectives, strict=True):
+        if v.outcome == "pass":
+            continue
+        level = "error" if v.outcome == "fail" else "warning"
+        src = v.objective.source
+        where = f"file={escape_property(context.budget_path)},line={src.line},col={src.col}"
+        title = escape_property(f"peac: {row.name} {v.status}")
+        message = escape_data("; ".join(line for _, line in row.why) or v.status)
+        lines.append(f"::{level} {where},title={title}::{message}")
+    for note in verdict.notes:
+        lines.append(f"::error title=peac::{escape_data(note)}")
+    return "\n".join(lines) + ("\n" if lines else "") + verdict_text(verdict, context)

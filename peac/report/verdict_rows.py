@@ -1,0 +1,104 @@
+"""A verdict flattened into rows and sentences that every renderer shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peac.gate import ObjectiveVerdict, Verdict
+from peac.report.values import percent, show, spark
+
+ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "no-baseline": "❔", "invalid": "⛔"}
+
+
+@dataclass(frozen=True)
+class Row:
+    group: str  # step, or "whole run"
+    name: str
+    key: bool
+    base: str
+    head: str
+    delta: str
+    bound: str
+    history: str
+    status: str
+    icon: str
+    why: list[tuple[str, str]]  # (icon of the tier, sentence)
+    model: str
+    location: str
+
+
+def _bound(v: ObjectiveVerdict) -> str:
+    base = v.baseline
+    if base is None:
+        return "-"
+    sign = "≤" if base.higher_is_worse else "≥"
+    return f"{sign} {show(base.bound, v.objective.unit)}"
+
+
+def why(v: ObjectiveVerdict, location: str) -> list[tuple[str, str]]:
+    """Sentences that explain the status: each fired limit with its evidence, then notes."""
+    unit = v.objective.unit
+    lines = []
+    worst: dict[str, str] = {}
+    for fired in v.fired:  # one sentence per kind of limit: the most severe tier that fired
+        if worst.setdefault(fired.limit, fired.tier) != fired.tier:
+            continue
+        setting = f"{fired.tier}.{fired.limit}"
+        if fired.limit == "max_regression" and fired.message == "creeping":
+            continue
+        if fired.limit == "max_regression":
+            base = v.baseline
+            expected = show(base.expected if base else None, unit)
+            p = f"p={v.p_adjusted:.3g}" if v.p_adjusted is not None else ""
+            lines.append(
+                (
+                    ICONS[fired.tier],
+                    f"{show(v.value, unit)} is {percent(v.effect)} against the expected {expected} "
+                    f"({v.test}, {p} after correction), beyond {setting} "
+                    f"{fired.threshold * 100:g}% ({location})",
+                ),
+            )
+        else:
+            lines.append(
+                (
+                    ICONS[fired.tier],
+                    f"{show(v.value, unit)} is {fired.message} {setting} "
+                    f"{show(fired.threshold, unit)} ({location})",
+                )
+            )
+    lines += [(ICONS[v.status], note) for note in v.notes]
+    return lines
+
+
+def rows(verdict: Verdict, budget_path: str) -> list[Row]:
+    out = []
+    for v in verdict.objectives:
+        o = v.objective
+        location = f"{budget_path}:{o.source.line}"
+        base = v.baseline
+        recent = v.reference.recent if v.reference else ()
+        out.append(
+            Row(
+                group=o.step or "whole run",
+                name=o.name,
+                key=o.key,
+                base=show(base.expected if base else None, o.unit),
+                head=show(v.value, o.unit),
+                delta=percent(v.effect if base else None),
+                bound=_bound(v),
+                history=spark(recent[-20:], v.value),
+                status=v.status,
+                icon=ICONS[v.status],
+                why=why(v, location),
+                model=base.describe() if base else "",
+                location=location,
+            )
+        )
+    return out
+
+
+def groups(all_rows: list[Row]) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = {}
+    for row in all_rows:
+        grouped.setdefault(row.group, []).append(row)
+    return grouped
