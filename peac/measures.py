@@ -62,8 +62,17 @@ def summarize(result: RunResult) -> dict[str, float]:
     """
     values: dict[str, float] = {}
     for step in [WHOLE_RUN, *result.steps()]:
+        histograms = {
+            "latency": result.latency(step or None),
+            "service_time": result.latency(step or None, service=True),
+            "iteration_duration": None if step else result.iteration_duration,
+        }
         for metric, stat in sorted(SUMMARIZED):
-            value = measure(result, metric, stat, step)
+            if metric in histograms:
+                histogram = histograms[metric]
+                value = None if histogram is None else hist.stat_seconds(histogram, stat)
+            else:
+                value = measure(result, metric, stat, step)
             if value is not None:
                 values[series_key(step, metric, stat)] = value
     return values

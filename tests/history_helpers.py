@@ -30,8 +30,9 @@ def make_repo(path: Path, commits: int = 3, branch: str = "main") -> list[str]:
 
 
 def commit(path: Path, subject: str) -> str:
-    (path / "changes.txt").open("a").write(subject + "\n")
-    git(path, "add", "changes.txt")
+    with (path / "changes.txt").open("a") as changes:
+        changes.write(subject + "\n")
+    git(path, "add", "-A")
     git(path, "commit", "-q", "-m", subject)
     return git(path, "rev-parse", "HEAD")
 

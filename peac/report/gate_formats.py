@@ -155,7 +155,9 @@ def verdict_github(verdict: Verdict, context: GateContext) -> str:
             continue
         level = "error" if v.outcome == "fail" else "warning"
         src = v.objective.source
-        where = f"file={escape_property(context.budget_path)},line={src.line},col={src.col}"
+        fired = [f"{f.tier}.{f.limit}" for f in v.fired if f.tier == v.outcome]
+        line = v.objective.line_of(fired[0]) if fired else src.line
+        where = f"file={escape_property(context.budget_path)},line={line}"
         title = escape_property(f"peac: {row.name} {v.status}")
         message = escape_data("; ".join(line for _, line in row.why) or v.status)
         lines.append(f"::{level} {where},title={title}::{message}")

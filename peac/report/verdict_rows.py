@@ -35,7 +35,7 @@ def _bound(v: ObjectiveVerdict) -> str:
     return f"{sign} {show(base.bound, v.objective.unit)}"
 
 
-def why(v: ObjectiveVerdict, location: str) -> list[tuple[str, str]]:
+def why(v: ObjectiveVerdict, path: str) -> list[tuple[str, str]]:
     """Sentences that explain the status: each fired limit with its evidence, then notes."""
     unit = v.objective.unit
     lines = []
@@ -44,6 +44,7 @@ def why(v: ObjectiveVerdict, location: str) -> list[tuple[str, str]]:
         if worst.setdefault(fired.limit, fired.tier) != fired.tier:
             continue
         setting = f"{fired.tier}.{fired.limit}"
+        where = f"{path}:{v.objective.line_of(setting)}"
         if fired.limit == "max_regression" and fired.message == "creeping":
             continue
         if fired.limit == "max_regression":
@@ -55,7 +56,7 @@ def why(v: ObjectiveVerdict, location: str) -> list[tuple[str, str]]:
                     ICONS[fired.tier],
                     f"{show(v.value, unit)} is {percent(v.effect)} against the expected {expected} "
                     f"({v.test}, {p} after correction), beyond {setting} "
-                    f"{fired.threshold * 100:g}% ({location})",
+                    f"{fired.threshold * 100:g}% ({where})",
                 ),
             )
         else:
@@ -63,7 +64,7 @@ def why(v: ObjectiveVerdict, location: str) -> list[tuple[str, str]]:
                 (
                     ICONS[fired.tier],
                     f"{show(v.value, unit)} is {fired.message} {setting} "
-                    f"{show(fired.threshold, unit)} ({location})",
+                    f"{show(fired.threshold, unit)} ({where})",
                 )
             )
     lines += [(ICONS[v.status], note) for note in v.notes]
@@ -89,7 +90,7 @@ def rows(verdict: Verdict, budget_path: str) -> list[Row]:
                 history=spark(recent[-20:], v.value),
                 status=v.status,
                 icon=ICONS[v.status],
-                why=why(v, location),
+                why=why(v, budget_path),
                 model=base.describe() if base else "",
                 location=location,
             )

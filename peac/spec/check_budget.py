@@ -187,6 +187,13 @@ def _check_objective(
     label = f"{objective.step} " if objective.step else ""
     document = loaded.document
     line, col = document.position(loc)
+    limit_lines = tuple(
+        (f"{name}.{key}", document.position((*loc, name, key))[0])
+        for name in ("warn", "fail")
+        if (tier := getattr(objective, name)) is not None
+        for key in ("max", "min", "max_regression")
+        if getattr(tier, key) is not None
+    )
     return ObjectivePlan(
         name=objective.name or f"{label}{metric.name} {stat}",
         metric=metric.name,
@@ -200,6 +207,7 @@ def _check_objective(
         warn=warn,
         fail=fail,
         source=Source(document.path, line, col),
+        limit_lines=limit_lines,
     )
 
 

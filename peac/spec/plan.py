@@ -62,6 +62,11 @@ class ObjectivePlan:
     warn: Limits | None
     fail: Limits | None
     source: Source
+    limit_lines: tuple[tuple[str, int], ...] = ()  # ("fail.max", line): where each limit is written
+
+    def line_of(self, setting: str) -> int:
+        """The line of ``warn.max``-style setting, or the objective's own line."""
+        return dict(self.limit_lines).get(setting, self.source.line)
 
 
 @dataclass(frozen=True)

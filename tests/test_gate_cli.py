@@ -1,0 +1,280 @@
+"""`peac gate` end to end on real repositories: verdicts, every output format, bad input, and
+shallow CI clones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from peac.history.gitnotes import GitNotesStore
+from peac.results import RunResult, write
+from tests.cli_helpers import run_cli
+from tests.conftest import write as write_file
+from tests.history_helpers import commit, git, lognormal, make_repo, make_result
+
+SCENARIO = """\
+apiVersion: peac/v1
+kind: Scenario
+metadata: {name: shop}
+spec:
+  target: {base_url: http://127.0.0.1:8080}
+  load: {executor: constant-vus, vus: 1, duration: 1s}
+  flows:
+    - name: buy
+      steps:
+        - {name: home, path: /}
+        - {name: checkout, method: POST, path: /checkout}
+"""
+
+BUDGET = """\
+apiVersion: peac/v1
+kind: Budget
+metadata: {name: shop-api}
+spec:
+  scenario: shop.scenario.yaml
+  missing_baseline: %(missing)s
+  invalid_run: %(invalid)s
+  objectives:
+    - metric: latency
+      stat: p95
+      key: true
+      fail: {max: 2s, max_regression: 15%%}
+    - step: checkout
+      metric: latency
+      stat: p50
+      warn: {max_regression: 10%%}
+      fail: {max_regression: 30%%}
+    - metric: error_rate
+      warn: {max: 1%%}
+      fail: {max: 5%%}
+"""
+
+
+def shop_result(seed: int, checkout: float = 0.2, errors: int = 0, **kw: object) -> RunResult:
+    return make_result(
+        {
+            "home": lognormal(0.05, 0.25, 400, seed),
+            "checkout": lognormal(checkout, 0.25, 400, seed + 10_000),
+        },
+        errors=errors,
+        started_at=1_700_000_000.0 + seed,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def make_shop(root: Path, commits: int = 20, missing: str = "warn", invalid: str = "fail") -> Path:
+    """A repository whose main has ``commits`` commits with one recorded run each, and a branch
+    ``pr`` checked out with one more commit."""
+    repo = root / "shop"
+    write_file(repo / "budgets/shop.scenario.yaml", SCENARIO)
+    write_file(repo / "budgets/shop.budget.yaml", BUDGET % {"missing": missing, "invalid": invalid})
+    shas = make_repo(repo, commits)
+    store = GitNotesStore(repo)
+    for i, sha in enumerate(shas):
+        # checkout p50 noise between commits: a few percent, as on a quiet runner
+        store.record(sha, shop_result(i, checkout=0.2 * (1 + 0.02 * ((i * 7) % 5 - 2))))
+    git(repo, "checkout", "-q", "-b", "pr")
+    commit(repo, "the change under review")
+    return repo
+
+
+def head_result(repo: Path, path: Path, **kw: object) -> Path:
+    result = shop_result(500, **kw)  # type: ignore[arg-type]
+    result.git = {"commit": git(repo, "rev-parse", "HEAD"), "dirty": False}
+    write(result, path)
+    return path
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = make_shop(tmp_path)
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def gate(*args: str) -> tuple[int, str, str]:
+    return run_cli("gate", "--budget", "budgets/shop.budget.yaml", *args)
+
+
+def test_no_change_passes(shop: Path, tmp_path: Path) -> None:
+    code, out, err = gate(str(head_result(shop, tmp_path / "head.json")))
+    assert code == 0, out + err
+    assert "shop-api: PASS: all 3 objectives pass" in out
+    assert "20 commits of history" in out
+
+
+def test_regression_fails_with_the_budget_line_that_fired(shop: Path, tmp_path: Path) -> None:
+    head = head_result(shop, tmp_path / "head.json", checkout=0.3)  # +50 % on checkout
+    code, out, err = gate(str(head), "--format", "markdown")
+    assert code == 1, out + err
+    first = out.splitlines()[0]
+    assert first.startswith("❌ **peac gate FAIL**")
+    assert "| ❌ | checkout latency p50 |" in out
+    assert "beyond fail.max\\_regression 30% (budgets/shop.budget.yaml:17)" in out
+    assert "against the history of main" in out
+    assert "→" in out  # sparkline of history then head
+
+
+def test_a_small_regression_warns(shop: Path, tmp_path: Path) -> None:
+    # +13 %: over the warn tier's 10 %, under the fail tier's 30 % and the whole run's 15 %
+    code, out, _ = gate(str(head_result(shop, tmp_path / "h.json", checkout=0.226)))
+    assert code == 0, out
+    assert "WARN  checkout latency p50" in out
+    assert "shop-api: WARN: 1 warn" in out
+
+
+def test_absolute_limit_fails_without_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_shop(tmp_path, commits=1, missing="fail")
+    monkeypatch.chdir(repo)
+    code, out, _ = gate(str(head_result(repo, tmp_path / "h.json", errors=60)), "--format", "json")
+    data = json.loads(out)
+    assert code == 1
+    statuses = {o["name"]: o["status"] for o in data["objectives"]}
+    assert statuses == {
+        "latency p95": "no-baseline",
+        "checkout latency p50": "no-baseline",
+        "error_rate rate": "fail",
+    }
+    reasons = {o["name"]: o["missing_baseline"] for o in data["objectives"]}
+    assert "1 usable commit(s)" in reasons["latency p95"]
+
+
+@pytest.mark.parametrize(("policy", "code", "word"), [("fail", 1, "FAIL"), ("warn", 0, "WARN")])
+def test_a_saturated_run_never_passes_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str, code: int, word: str
+) -> None:
+    repo = make_shop(tmp_path, invalid=policy)
+    monkeypatch.chdir(repo)
+    head = head_result(repo, tmp_path / "h.json", saturated=True)
+    got, out, _ = gate(str(head))
+    assert got == code
+    assert f"shop-api: {word}: all 3 objectives pass; run cannot be judged" in out
+    assert "load generator saturated (CPU 100%)" in out
+
+
+def test_several_head_runs_use_a_rank_test(shop: Path, tmp_path: Path) -> None:
+    heads = []
+    for k in range(5):
+        result = shop_result(600 + k, checkout=0.3)
+        result.git = {"commit": git(shop, "rev-parse", "HEAD"), "dirty": False}
+        write(result, tmp_path / f"h{k}.json")
+        heads.append(str(tmp_path / f"h{k}.json"))
+    code, out, _ = gate(*heads, "--format", "json")
+    assert code == 1
+    checkout = next(o for o in json.loads(out)["objectives"] if o["step"] == "checkout")
+    assert checkout["test"] == "Mann-Whitney U, 5 head vs 20 base runs"
+    assert len(checkout["runs"]) == 5
+    assert checkout["status"] == "fail"
+
+
+def test_junit_has_one_testcase_per_objective(shop: Path, tmp_path: Path) -> None:
+    code, out, _ = gate(
+        str(head_result(shop, tmp_path / "h.json", checkout=0.3)), "--format", "junit"
+    )
+    assert code == 1
+    suite = ElementTree.fromstring(out).find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [
+        "latency p95",
+        "checkout latency p50",
+        "error_rate rate",
+    ]
+    failed = [c.get("name") for c in cases if c.find("failure") is not None]
+    assert failed == ["latency p95", "checkout latency p50"]  # checkout dominates the p95 too
+    assert suite.get("failures") == "2"
+
+
+def test_github_annotations_and_step_summary(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    code, out, _ = gate(
+        str(head_result(shop, tmp_path / "h.json", checkout=0.3)), "--format", "github"
+    )
+    assert code == 1
+    annotation = next(line for line in out.splitlines() if "checkout" in line)
+    assert annotation.startswith("::error file=budgets/shop.budget.yaml,line=17,")
+    assert "title=peac%3A checkout latency p50 fail::" in annotation
+    assert "%25" in annotation  # percent signs escaped for the workflow command
+    assert summary.read_text().startswith("❌ **peac gate FAIL**")
+
+
+def test_markdown_escaping_of_untrusted_text() -> None:
+    from peac.report.escape import markdown
+
+    # names are validated by the schema, but reports never rely on that
+    assert markdown("<img src=x> | [a](b) `c` *d* ~~e~~") == (
+        "&lt;img src=x&gt; \\| \\[a\\](b) \\`c\\` \\*d\\* \\~\\~e\\~\\~"
+    )
+    assert markdown("line\nbreak") == "line break"
+
+
+def test_bad_input_is_exit_2_with_one_line(shop: Path, tmp_path: Path) -> None:
+    head = head_result(shop, tmp_path / "h.json")
+    other = shop_result(1, scenario="other")
+    write(other, tmp_path / "other.json")
+    (shop / "budgets/broken.budget.yaml").write_text("apiVersion: peac/v1\nkind: Budget\n")
+    cases = [
+        (["gate", "--budget", "budgets/broken.budget.yaml", str(head)], "broken.budget.yaml:"),
+        (["gate", "--budget", "budgets/shop.budget.yaml", "nope.json"], "nope.json"),
+        (
+            ["gate", "--budget", "budgets/shop.budget.yaml", str(tmp_path / "other.json")],
+            "scenario 'other'",
+        ),
+        (
+            ["gate", "--budget", "budgets/shop.budget.yaml", "--base", "trunk", str(head)],
+            "no branch 'trunk'",
+        ),
+    ]
+    for args, message in cases:
+        code, out, err = run_cli(*args)
+        assert code == 2, (args, out, err)
+        assert message in err
+        assert "Traceback" not in err
+
+
+def test_a_shallow_clone_fetches_the_history_it_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_shop(tmp_path)
+    git(repo, "checkout", "-q", "main")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
+    git(repo, "push", "-q", str(origin), "refs/notes/peac:refs/notes/peac", "pr")
+    ci = tmp_path / "ci"
+    # what CI checkouts do: one commit of the pull request, nothing else
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "pr", f"file://{origin}", str(ci))
+    monkeypatch.chdir(ci)
+    assert run_cli("history", "fetch")[0] == 0
+    head = head_result(ci, tmp_path / "h.json", checkout=0.3)
+    code, out, err = gate(str(head))
+    assert code == 1, out + err
+    assert "20 commits of history" in out
+    assert "fetched main from origin" in out
+    assert "shallow clone: fetched" in out
+    # with no remote to deepen from, the error names what is missing
+    shallow = tmp_path / "ci2"
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--no-single-branch",
+        f"file://{origin}",
+        str(shallow),
+    )
+    git(shallow, "checkout", "-q", "pr")
+    git(shallow, "remote", "set-url", "origin", f"file://{tmp_path}/gone.git")
+    monkeypatch.chdir(shallow)
+    code, _, err = gate(str(head))
+    assert code == 2
+    assert "merge-base of" in err
+    assert "is not in this shallow clone; fetch more history (git fetch --deepen=" in err
