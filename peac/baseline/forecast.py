@@ -24,6 +24,7 @@ from peac.history.series import Point
 MIN_POINTS = 3
 MIN_MODEL_POINTS = 8  # below this only the mean model is fitted
 MIN_TREND_POINTS = 12
+AICC_MARGIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,44 @@ def _fit_ets(y: NDArray[np.float64], trend: bool) -> Fit | None:
     return Fit(name, center, sd, max(n - k, 1), _aicc(float(fitted.llf), k + 1, n))
 
 
+def fit_line(y: NDArray[np.float64]) -> Fit:
+    """A straight trend line (OLS) and its exact one-step prediction interval."""
+    n = len(y)
+    x = np.arange(n, dtype=float)
+    slope, intercept = np.polyfit(x, y, 1)
+    residuals = y - (intercept + slope * x)
+    sd = math.sqrt(float(np.sum(residuals**2)) / max(n - 2, 1))
+    leverage = 1 + 1 / n + (n - x.mean()) ** 2 / float(np.sum((x - x.mean()) ** 2))
+    center = float(intercept + slope * n)
+    return Fit(
+        "linear trend",
+        center,
+        sd * math.sqrt(leverage),
+        max(n - 2, 1),
+        _aicc(_gaussian_llf(residuals), 3, n),
+    )
+
+
+def _trend_beats_steps(y: NDArray[np.float64], starts: Sequence[int]) -> bool:
+    """Whether one straight line explains the window better (BIC) than the level shifts found:
+    a steady drift looks like many small steps to a change-point detector."""
+    n = len(y)
+    x = np.arange(n, dtype=float)
+    line = np.polyval(np.polyfit(x, y, 1), x)
+    sse_line = max(float(np.sum((y - line) ** 2)), 1e-300)
+    bounds = [0, *starts, n]
+    sse_steps = max(
+        sum(
+            float(np.sum((y[a:b] - y[a:b].mean()) ** 2))
+            for a, b in zip(bounds, bounds[1:], strict=False)
+        ),
+        1e-300,
+    )
+    bic_line = n * math.log(sse_line / n) + 3 * math.log(n)
+    bic_steps = n * math.log(sse_steps / n) + (2 * len(starts) + 2) * math.log(n)
+    return bic_line <= bic_steps
+
+
 def _pooled_noise(y: NDArray[np.float64], starts: Sequence[int]) -> tuple[float, float]:
     """Within-segment standard deviation over all segments, and its degrees of freedom."""
     bounds = [0, *starts, len(y)]
@@ -201,9 +240,12 @@ def baseline(
         )
     yk = y[kept]
     starts = change_points(yk, floor)
+    notes: list[str] = []
+    if len(starts) > 1 and _trend_beats_steps(yk, starts):
+        starts = []
+        notes.append("a steady trend explains the window better than level shifts")
     start = starts[-1] if starts else 0
     segment = yk[start:]
-    notes: list[str] = []
     considered: tuple[str, ...]
     if float(np.ptp(segment)) == 0.0 and (not starts or _pooled_noise(yk, starts)[0] == 0.0):
         fit = Fit("constant", float(segment[0]), 0.0, 1.0, math.inf)
@@ -216,14 +258,17 @@ def baseline(
         if not starts:
             notes.append(f"too few commits for a time-series model ({len(segment)})")
     else:
-        candidates: list[Callable[[], Fit | None]] = [
-            lambda: fit_mean(segment),
-            lambda: _fit_ets(segment, trend=False),
-        ]
+        fits = [f for f in (fit_mean(segment), _fit_ets(segment, trend=False)) if f is not None]
         if len(segment) >= MIN_TREND_POINTS:
-            candidates.append(lambda: _fit_ets(segment, trend=True))
-        fits = [f for f in (make() for make in candidates) if f is not None]
-        fit = min(fits, key=lambda f: f.aicc)
+            line = fit_line(segment)
+            fits.append(line)
+            if line.aicc < fits[0].aicc:  # a damped trend is only worth fitting given a trend
+                damped = _fit_ets(segment, trend=True)
+                fits += [damped] if damped is not None else []
+        # Candidates go from simple to complex; a more complex model must earn its place by
+        # more than AICC_MARGIN, or noise alone makes trends appear (and false alarms follow).
+        best = min(f.aicc for f in fits)
+        fit = next(f for f in fits if f.aicc <= best + AICC_MARGIN)
         considered = tuple(f.name for f in fits)
     quantile = float(stats.t.ppf(confidence, fit.df)) if fit.scale > 0 else 0.0
     worse = 1.0 if higher_is_worse else -1.0
