@@ -14,6 +14,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -179,10 +180,7 @@ def _trend_beats_steps(y: NDArray[np.float64], starts: Sequence[int]) -> bool:
     sse_line = max(float(np.sum((y - line) ** 2)), 1e-300)
     bounds = [0, *starts, n]
     sse_steps = max(
-        sum(
-            float(np.sum((y[a:b] - y[a:b].mean()) ** 2))
-            for a, b in zip(bounds, bounds[1:], strict=False)
-        ),
+        sum(float(np.sum((y[a:b] - y[a:b].mean()) ** 2)) for a, b in pairwise(bounds)),
         1e-300,
     )
     bic_line = n * math.log(sse_line / n) + 3 * math.log(n)
