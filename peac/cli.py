@@ -392,6 +392,40 @@ def gate(
     return run(request, sys.stdout)
 
 
+@cli.command()
+@click.argument("base")
+@click.argument("head")
+@click.option("--scenario", help="Scenario of the recorded runs to compare.")
+@click.option("--testbed", help="Only runs of this testbed.")
+@click.option("--step", help='One step (or "all" for the whole run) [default: all and each step].')
+@click.option("--metric", help="One metric [default: latency p50/p95/p99, error_rate, throughput].")
+@click.option("--stat", help="Statistic of --metric.")
+@click.option(
+    "--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05, show_default=True
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text")
+@_STORE
+def diff(
+    base: str,
+    head: str,
+    scenario: str | None,
+    testbed: str | None,
+    step: str | None,
+    metric: str | None,
+    stat: str | None,
+    alpha: float,
+    fmt: str,
+    store: str,
+) -> int:
+    """Compare BASE and HEAD, benchstat-style: each a result file or a commit with recorded
+    runs. Per step and metric: base, head, delta, p-value and n; ~ when not significant."""
+    from peac.commands.diff import DiffRequest
+    from peac.commands.diff import diff as run
+
+    request = DiffRequest(base, head, scenario, testbed, step, metric, stat, fmt, store, alpha)
+    return run(request, sys.stdout)
+
+
 def _pairs(values: tuple[str, ...], what: str) -> tuple[tuple[str, str], ...]:
     pairs = []
     for value in values:
@@ -433,21 +467,35 @@ def demo_server_command(
 
 @cli.command()
 @click.option(
-    "--duration", type=_Unit("duration", "parse_duration"), default="10s", show_default=True
+    "--duration",
+    type=_Unit("duration", "parse_duration"),
+    default="4s",
+    show_default=True,
+    help="Load per measured commit.",
+)
+@click.option(
+    "--commits",
+    type=click.IntRange(3, 30),
+    default=6,
+    show_default=True,
+    help="Commits measured on main before the pull requests.",
 )
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default="results/demo.json",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="results/demo",
     show_default=True,
+    help="Folder for the demo repository, the results and the PR comments (recreated).",
 )
-def demo(duration: float, workers: int, out: Path) -> int:
-    """The main job end to end: start the demo shop, run budgets/shop.scenario.yaml against it,
-    print the summary and write the result."""
-    from peac.commands.demo import demo as run_demo
+def demo(duration: float, commits: int, workers: int, out: Path) -> int:
+    """The main job end to end on the bundled shop: measure successive commits of a temporary
+    repository (real runs, recorded in git notes), then gate two pull requests against that
+    history: a harmless one, and one that switches on a slow checkout in the service."""
+    from peac.commands.pipeline_demo import DemoRequest
+    from peac.commands.pipeline_demo import demo as run_demo
 
-    return run_demo(duration, workers, out, sys.stdout)
+    return run_demo(DemoRequest(duration, commits, workers, out), sys.stdout)
 
 
 def main(argv: list[str] | None = None) -> None:

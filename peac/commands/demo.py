@@ -1,14 +1,12 @@
-"""`peac demo-server` and `peac demo`: the bundled shop service, and the main job that runs the
-example scenario against it end to end."""
+"""`peac demo-server`: the bundled shop service, and ``DemoService`` to run it beside a load
+test in its own process."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
 from peac.problems import PeacError
@@ -64,32 +62,12 @@ class DemoService:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def __enter__(self) -> DemoService:
         return self
 
     def __exit__(self, *_: object) -> None:
         self.stop()
-
-
-def demo(duration: float, workers: int, out: Path, stdout: TextIO) -> int:
-    """Run budgets/shop.scenario.yaml against a fresh demo service and print the summary."""
-    from peac.commands.run import RunCommand, run
-
-    scenario = Path("budgets/shop.scenario.yaml")
-    if not scenario.exists():
-        raise PeacError("run `peac demo` from the peac repository (budgets/shop.scenario.yaml)")
-    os.environ.setdefault("SHOP_DEMO_API_KEY", "demo-key")
-    with DemoService() as service:
-        stdout.write(f"demo shop running at {service.url}; running {scenario} for {duration:g}s\n")
-        stdout.flush()
-        command = RunCommand(
-            scenario=str(scenario),
-            out=out,
-            duration=duration,
-            workers=workers,
-            target=service.url,
-            seed=1,
-            testbed="demo",
-        )
-        return run(command, stdout)

@@ -27,6 +27,14 @@ class Row:
     location: str
 
 
+def change(v: ObjectiveVerdict) -> float | None:
+    """The head against the expected value, signed as measured (throughput down is negative)."""
+    base = v.baseline
+    if base is None or v.value is None or base.expected == 0:
+        return None
+    return v.value / base.expected - 1.0
+
+
 def _bound(v: ObjectiveVerdict) -> str:
     base = v.baseline
     if base is None:
@@ -54,8 +62,8 @@ def why(v: ObjectiveVerdict, path: str) -> list[tuple[str, str]]:
             lines.append(
                 (
                     ICONS[fired.tier],
-                    f"{show(v.value, unit)} is {percent(v.effect)} against the expected {expected} "
-                    f"({v.test}, {p} after correction), beyond {setting} "
+                    f"{show(v.value, unit)} is {percent(change(v))} against the expected "
+                    f"{expected} ({v.test}, {p} after correction), beyond {setting} "
                     f"{fired.threshold * 100:g}% ({where})",
                 ),
             )
@@ -85,7 +93,7 @@ def rows(verdict: Verdict, budget_path: str) -> list[Row]:
                 key=o.key,
                 base=show(base.expected if base else None, o.unit),
                 head=show(v.value, o.unit),
-                delta=percent(v.effect if base else None),
+                delta=percent(change(v)),
                 bound=_bound(v),
                 history=spark(recent[-20:], v.value),
                 status=v.status,

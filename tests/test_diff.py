@@ -1,0 +1,80 @@
+"""``peac diff``: the pure comparison and the command on result files and recorded commits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peac.diff import compare
+from peac.history.gitnotes import GitNotesStore
+from peac.results import write
+from tests.cli_helpers import run_cli
+from tests.history_helpers import lognormal, make_repo, make_result
+
+
+def runs(median: float, seeds: range):  # type: ignore[no-untyped-def]
+    return [
+        make_result({"home": lognormal(median, 0.3, 300, s)}, started_at=1.7e9 + s) for s in seeds
+    ]
+
+
+def row(rows, step: str, metric: str, stat: str):  # type: ignore[no-untyped-def]
+    return next(r for r in rows if (r.step, r.metric, r.stat) == (step, metric, stat))
+
+
+def test_several_runs_a_side_use_a_rank_test() -> None:
+    slower = compare(runs(0.1, range(5)), runs(0.13, range(5, 10)))
+    p50 = row(slower, "home", "latency", "p50")
+    assert p50.test == "U"
+    assert p50.significant(0.05)
+    assert p50.change == pytest.approx(0.3, abs=0.05)
+    same = compare(runs(0.1, range(5)), runs(0.1, range(5, 10)))
+    assert not row(same, "home", "latency", "p50").significant(0.05)
+
+
+def test_single_runs_use_a_bootstrap_over_requests() -> None:
+    big = compare(runs(0.1, range(1)), runs(0.15, range(1, 2)))
+    p95 = row(big, "", "latency", "p95")
+    assert p95.test == "bootstrap"
+    assert p95.significant(0.05)
+    same = compare(runs(0.1, range(1)), runs(0.1, range(1, 2)))
+    assert row(same, "", "latency", "p50").p_value > 0.05  # type: ignore[operator]
+    assert row(same, "", "throughput", "rate").test == ""  # nothing to test one rate with
+
+
+def test_diff_command_on_files_and_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, 2)
+    store = GitNotesStore(repo)
+    for run in runs(0.1, range(3)):
+        store.record(shas[0], run)
+    for run in runs(0.2, range(3, 6)):
+        store.record(shas[1], run)
+    monkeypatch.chdir(repo)
+    code, out, err = run_cli("diff", "HEAD~1", "HEAD", "--step", "home")
+    assert code == 0, err
+    assert f"base {shas[0][:7]} (3 runs) vs head {shas[1][:7]} (3 runs)" in out
+    line = next(x for x in out.splitlines() if "latency p50" in x)
+    assert "n=3+3" in line and " U" in line
+    write(runs(0.1, range(1))[0], tmp_path / "a.json")
+    write(runs(0.1, range(1, 2))[0], tmp_path / "b.json")
+    code, out, _ = run_cli(
+        "diff", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--format", "markdown"
+    )
+    assert code == 0
+    assert out.startswith("**peac diff** · shop · base a.json (1 run) vs head b.json (1 run)")
+    assert "| all steps | latency p50 |" in out
+
+
+def test_diff_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_repo(tmp_path / "repo", 2)
+    monkeypatch.chdir(tmp_path / "repo")
+    for args, message in [
+        (["diff", "HEAD~1", "HEAD"], "no recorded runs"),
+        (["diff", "nope", "HEAD"], "no commit 'nope'"),
+        (["diff", "x.json", "HEAD"], "x.json: no such result file"),
+    ]:
+        code, _, err = run_cli(*args)
+        assert code == 2, args
+        assert message in err
