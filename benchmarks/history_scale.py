@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from peac.history import records  # noqa: E402
-from peac.measures import summarize  # noqa: E402
+from peac.measures import Table, summary_table  # noqa: E402
 from peac.results import to_json  # noqa: E402
 from tests.history_helpers import lognormal, make_result  # noqa: E402
 
@@ -44,32 +44,42 @@ METRICS = [
 ]
 
 
-def template() -> tuple[dict[str, float], str]:
+def template() -> tuple[Table, str]:
     """(summary values, packed full result) of one realistic 10-step run."""
     result = make_result({s: lognormal(0.05 + 0.01 * i, 0.3, 2000, i) for i, s in enumerate(STEPS)})
     full = json.dumps(to_json(result), sort_keys=True, separators=(",", ":"))
-    return summarize(result), records._pack(full)
+    return summary_table(result), records._pack(full)
 
 
-def record_line(values: dict[str, float], payload: str, run: int, rng: np.random.Generator) -> str:
-    noisy = {k: v * float(np.exp(rng.normal(0, 0.05))) for k, v in values.items()}
+def record_lines(
+    values: Table, payload: str, run: int, rng: np.random.Generator
+) -> tuple[str, str]:
+    noisy = {
+        step: {
+            metric: records.pack_values(
+                [None if v is None else v * float(np.exp(rng.normal(0, 0.05))) for v in vs]
+            )
+            for metric, vs in row.items()
+        }
+        for step, row in values.items()
+    }
     summary = {
         "started_at": 1.7e9 + run,
         "requests": 20000,
         "invalid": "",
         "dirty": False,
-        "values": noisy,
+        "table": noisy,
     }
-    return " ".join(
+    line = " ".join(
         (
             records.VERSION,
             f"{run:016x}",
             "scale",
             "bench",
             records._pack(json.dumps(summary, separators=(",", ":"))),
-            payload,
         )
     )
+    return line, f"{run:016x} {payload}"
 
 
 def build(path: Path, commits: int, runs_per_commit: int) -> None:
@@ -92,17 +102,22 @@ def build(path: Path, commits: int, runs_per_commit: int) -> None:
         if i:
             stream.append(b"from :%d\n" % (9 + i))
         stream.append(b"M 100644 :1 service.txt\n")
+    summaries, results = 10 + commits, 10 + 2 * commits  # marks of the two kinds of notes
     for i in range(commits):
-        lines = []
+        pairs = []
         for _ in range(runs_per_commit):
-            lines.append(record_line(values, payload, run, rng))
+            pairs.append(record_lines(values, payload, run, rng))
             run += 1
-        stream.append(b"blob\nmark :%d\n" % (10 + commits + i))
-        data("\n".join(sorted(lines)) + "\n")
-    stream.append(b"commit refs/notes/peac\ncommitter bench <b@peac.invalid> 1700000000 +0000\n")
-    data("notes")
-    for i in range(commits):
-        stream.append(b"N :%d :%d\n" % (10 + commits + i, 10 + i))
+        for mark, lines in ((summaries, [p[0] for p in pairs]), (results, [p[1] for p in pairs])):
+            stream.append(b"blob\nmark :%d\n" % (mark + i))
+            data("\n".join(sorted(lines)) + "\n")
+    for ref, mark in (("refs/notes/peac", summaries), ("refs/notes/peac-results", results)):
+        stream.append(
+            b"commit %s\ncommitter bench <b@peac.invalid> 1700000000 +0000\n" % ref.encode()
+        )
+        data("notes")
+        for i in range(commits):
+            stream.append(b"N :%d :%d\n" % (mark + i, 10 + i))
     subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(stream), check=True)
     subprocess.run(["git", "checkout", "-q", "main"], cwd=path, check=True)
 
@@ -119,11 +134,15 @@ def best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
 def read_all(path: Path, commits: int) -> int:
     from peac.history.gitnotes import GitNotesStore
     from peac.history.gitrepo import Repository
+    from peac.history.series import build
 
     repo = Repository(path)
     shas = [c.sha for c in repo.first_parent("main", commits)]
     bad: list[str] = []
     found = GitNotesStore(path).runs(shas, bad)
+    # and one series out of them, so that the values are really decoded
+    series = build(repo.first_parent("main", commits), found, "scale", "bench", "step3|latency|p95")
+    assert len(series.points) == commits
     return sum(len(v) for v in found.values())
 
 

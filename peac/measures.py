@@ -47,35 +47,62 @@ def series_key(step: str | None, metric: str, stat: str) -> str:
     return f"{step or WHOLE_RUN}|{metric}|{stat}"
 
 
-SUMMARIZED = frozenset(
-    (m.name, stat)
-    for m in METRICS.values()
-    for stat in (LATENCY_STATS if m.unit == "duration" else m.stats)
-)
+# The statistics every recorded run keeps, per metric, in a fixed order (the stored table is
+# lists in this order: compact to store and fast to read back).
+STAT_ORDER: dict[str, tuple[str, ...]] = {
+    m.name: LATENCY_STATS if m.unit == "duration" else m.stats for m in METRICS.values()
+}
+SUMMARIZED = frozenset((metric, stat) for metric, stats in STAT_ORDER.items() for stat in stats)
+Table = dict[str, dict[str, list[float | None]]]  # step -> metric -> values in STAT_ORDER
 
 
-def summarize(result: RunResult) -> dict[str, float]:
-    """Every metric and statistic of the whole run and of each step, for the history.
+def summary_table(result: RunResult) -> Table:
+    """Every metric and statistic of the whole run (step ``""``) and of each step.
 
     Stored with each recorded run so that reading a long history never decodes a histogram;
     statistics not listed here (``p99.99``) are computed from the full result when asked for.
     """
-    values: dict[str, float] = {}
+    table: Table = {}
     for step in [WHOLE_RUN, *result.steps()]:
         histograms = {
             "latency": result.latency(step or None),
             "service_time": result.latency(step or None, service=True),
             "iteration_duration": None if step else result.iteration_duration,
         }
-        for metric, stat in sorted(SUMMARIZED):
+        row: dict[str, list[float | None]] = {}
+        for metric, stats in STAT_ORDER.items():
             if metric in histograms:
                 histogram = histograms[metric]
-                value = None if histogram is None else hist.stat_seconds(histogram, stat)
+                values = [
+                    None if histogram is None else hist.stat_seconds(histogram, stat)
+                    for stat in stats
+                ]
             else:
-                value = measure(result, metric, stat, step)
-            if value is not None:
-                values[series_key(step, metric, stat)] = value
-    return values
+                values = [measure(result, metric, stat, step) for stat in stats]
+            if any(v is not None for v in values):
+                row[metric] = values
+        table[step] = row
+    return table
+
+
+def lookup(table: Table, key: str) -> float | None:
+    """The value of ``step|metric|stat`` in a summary table."""
+    step, metric, stat = key.split("|")
+    values = table.get(step, {}).get(metric)
+    if values is None or stat not in STAT_ORDER.get(metric, ()):
+        return None
+    return values[STAT_ORDER[metric].index(stat)]
+
+
+def summarize(result: RunResult) -> dict[str, float]:
+    """The summary table as a flat ``step|metric|stat -> value`` mapping."""
+    flat = {}
+    for step, row in summary_table(result).items():
+        for metric, values in row.items():
+            for stat, value in zip(STAT_ORDER[metric], values, strict=True):
+                if value is not None:
+                    flat[series_key(step, metric, stat)] = value
+    return flat
 
 
 def invalid_reason(result: RunResult) -> str:

@@ -30,12 +30,14 @@ def outliers(y: NDArray[np.float64], floor: float) -> list[int]:
     n = len(y)
     if n < 5:
         return []
-    local = np.array(
-        [
-            np.median(y[max(0, i - HAMPEL_HALF_WINDOW) : i + HAMPEL_HALF_WINDOW + 1])
-            for i in range(n)
-        ]
-    )
+    h = HAMPEL_HALF_WINDOW
+    if n > 2 * h + 1:  # interior points at once, the few edge points one by one
+        local = np.empty(n)
+        local[h : n - h] = np.median(np.lib.stride_tricks.sliding_window_view(y, 2 * h + 1), axis=1)
+        for i in [*range(h), *range(n - h, n)]:
+            local[i] = np.median(y[max(0, i - h) : i + h + 1])
+    else:
+        local = np.array([np.median(y[max(0, i - h) : i + h + 1]) for i in range(n)])
     residuals = y - local
     scale = max(1.4826 * float(np.median(np.abs(residuals))), floor)
     return [i for i in range(n) if abs(residuals[i]) > HAMPEL_LIMIT * scale]

@@ -26,6 +26,7 @@ MIN_POINTS = 3
 MIN_MODEL_POINTS = 8  # below this only the mean model is fitted
 MIN_TREND_POINTS = 12
 AICC_MARGIN = 2.0
+MAX_MODEL_POINTS = 100  # the next commit's forecast needs the recent past, not all of it
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,9 @@ def baseline(
         starts = []
         notes.append("a steady trend explains the window better than level shifts")
     start = starts[-1] if starts else 0
+    if len(yk) - start > MAX_MODEL_POINTS:
+        start = len(yk) - MAX_MODEL_POINTS
+        notes.append(f"models fitted on the last {MAX_MODEL_POINTS} commits")
     segment = yk[start:]
     considered: tuple[str, ...]
     if float(np.ptp(segment)) == 0.0 and (not starts or _pooled_noise(yk, starts)[0] == 0.0):
@@ -273,7 +277,7 @@ def baseline(
     bound = fit.center + worse * quantile * fit.scale
     back: Callable[[float], float] = math.exp if log_scale else float
     used = [points[kept[i]] for i in range(start, len(kept))]
-    drift, drift_p = _trend(yk)
+    drift, drift_p = _trend(yk[-MAX_MODEL_POINTS:])
     median = float(np.median(yk))
     relative_drift = math.expm1(drift) if log_scale else drift / median if median else 0.0
     return Baseline(

@@ -1,6 +1,7 @@
-"""Results as files, ``PATH/<commit>/<run id>.peac``: for teams that keep results as CI
-artifacts or on a shared volume instead of in git notes. Same lines as the notes store, so the
-two can be converted either way."""
+"""Results as files: ``PATH/<commit>/<run id>.peac`` (summary) and ``.result`` (full result).
+
+For teams that keep results as CI artifacts or on a shared volume instead of in git notes. The
+lines are those of the notes store, so the two can be converted either way."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from peac.history.records import RunRecord, make_line, parse_note
+from peac.history.records import RunRecord, find_payload, make_lines, parse_note
 from peac.results import RunResult
 
 
@@ -20,15 +21,20 @@ class DirectoryStore:
         return f"directory {self.root}"
 
     def record(self, commit: str, result: RunResult) -> tuple[str, bool]:
-        run_id, line = make_line(result)
+        run_id, summary, full = make_lines(result)
         path = self.root / commit / f"{run_id}.peac"
         if path.exists():
             return run_id, False
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{run_id}.{os.getpid()}.tmp")
-        tmp.write_text(line + "\n", encoding="utf-8")
+        (path.parent / f"{run_id}.result").write_text(full + "\n", encoding="utf-8")
+        tmp.write_text(summary + "\n", encoding="utf-8")  # the summary last: it implies the rest
         tmp.replace(path)
         return run_id, True
+
+    def _payload(self, commit: str, run_id: str) -> str:
+        path = self.root / commit / f"{run_id}.result"
+        return find_payload(path.read_text(encoding="utf-8"), run_id) if path.exists() else ""
 
     def commits(self) -> set[str]:
         if not self.root.is_dir():
@@ -44,7 +50,7 @@ class DirectoryStore:
             records = []
             for path in sorted(folder.glob("*.peac")):
                 records += parse_note(
-                    path.read_text(encoding="utf-8", errors="replace"), commit, bad
+                    path.read_text(encoding="utf-8", errors="replace"), commit, bad, self._payload
                 )
             if records:
                 found[commit] = records

@@ -1,4 +1,5 @@
-"""Results in git notes (``refs/notes/peac``): one note per commit, one line per run.
+"""Results in git notes: ``refs/notes/peac`` holds a small summary line per run (what history
+reads), ``refs/notes/peac-results`` the full result of each run (read on demand).
 
 Concurrent writers never lose each other's runs: locally a lock file serialises the
 read-modify-write of a note; across machines ``push`` fetches, merges with git's
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from peac.history.gitrepo import Repository, complaint
-from peac.history.records import RunRecord, make_line, parse_note
+from peac.history.records import RunRecord, find_payload, make_lines, parse_note
 from peac.problems import PeacError
 from peac.results import RunResult
 
@@ -29,6 +30,8 @@ class GitNotesStore:
         self.repo = Repository(path)
         self.name = ref.removeprefix("refs/notes/")
         self.ref = f"refs/notes/{self.name}"
+        self.full_ref = f"refs/notes/{self.name}-results"
+        self.refs = (self.ref, self.full_ref)
 
     def describe(self) -> str:
         return f"git notes {self.ref} in {self.repo.repo.working_dir or self.repo.git_dir}"
@@ -42,19 +45,29 @@ class GitNotesStore:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _note(self, commit: str) -> str:
-        return self.repo.git("notes", f"--ref={self.ref}", "show", commit, check=False)
+    def _note(self, commit: str, ref: str) -> str:
+        return self.repo.git("notes", f"--ref={ref}", "show", commit, check=False)
+
+    def _add_line(self, commit: str, ref: str, line: str) -> bool:
+        lines = set(self._note(commit, ref).splitlines())
+        if line in lines:
+            return False
+        lines.add(line)
+        text = "\n".join(sorted(x for x in lines if x.strip())) + "\n"
+        self.repo.git("notes", f"--ref={ref}", "add", "-f", "-F", "-", commit, stdin=text)
+        return True
 
     def record(self, commit: str, result: RunResult) -> tuple[str, bool]:
-        run_id, line = make_line(result)
+        run_id, summary, full = make_lines(result)
         with self._locked():
-            lines = set(self._note(commit).splitlines())
-            if line in lines:
-                return run_id, False
-            lines.add(line)
-            text = "\n".join(sorted(x for x in lines if x.strip())) + "\n"
-            self.repo.git("notes", f"--ref={self.ref}", "add", "-f", "-F", "-", commit, stdin=text)
-        return run_id, True
+            self._add_line(
+                commit, self.full_ref, full
+            )  # the result first: a summary always has one
+            added = self._add_line(commit, self.ref, summary)
+        return run_id, added
+
+    def _payload(self, commit: str, run_id: str) -> str:
+        return find_payload(self._note(commit, self.full_ref), run_id)
 
     def _notes_map(self) -> dict[str, str]:
         """commit sha -> note blob sha (fan-out directories flattened)."""
@@ -77,29 +90,33 @@ class GitNotesStore:
         found: dict[str, list[RunRecord]] = {}
         for blob, text in blobs.items():
             commit = wanted[blob]
-            records = parse_note(text, commit, bad)
+            records = parse_note(text, commit, bad, self._payload)
             if records:
                 found[commit] = records
         return found
 
-    def _tracking(self, remote: str) -> str:
-        return f"refs/notes/remotes/{remote}/{self.name}"
+    def _tracking(self, remote: str, ref: str) -> str:
+        return f"refs/notes/remotes/{remote}/{ref.removeprefix('refs/notes/')}"
 
     def fetch(self, remote: str) -> int:
         """Merge the remote's notes into ours (a union); the number of commits with results."""
-        tracking = self._tracking(remote)
-        done = self.repo.run("fetch", "-q", remote, f"+{self.ref}:{tracking}")
+        specs = [f"+{ref}:{self._tracking(remote, ref)}" for ref in self.refs]
+        done = self.repo.run("fetch", "-q", remote, *specs)
         if done.returncode != 0:
             if "couldn't find remote ref" not in done.stderr:
                 raise PeacError(f"cannot fetch {self.ref} from {remote}: {complaint(done)}")
-            self.repo.git("update-ref", "-d", tracking)
+            for ref in self.refs:  # one of them may exist alone (an older writer): fetch singly
+                self.repo.run("fetch", "-q", remote, f"+{ref}:{self._tracking(remote, ref)}")
         with self._locked():
-            if self.repo.resolve(tracking) is not None:
-                if self.repo.resolve(self.ref) is None:
-                    self.repo.git("update-ref", self.ref, tracking)
+            for ref in self.refs:
+                tracking = self._tracking(remote, ref)
+                if self.repo.resolve(tracking) is None:
+                    continue
+                if self.repo.resolve(ref) is None:
+                    self.repo.git("update-ref", ref, tracking)
                 else:
                     self.repo.git(
-                        "notes", f"--ref={self.ref}", "merge", "-q", "-s", "cat_sort_uniq", tracking
+                        "notes", f"--ref={ref}", "merge", "-q", "-s", "cat_sort_uniq", tracking
                     )
         return len(self._notes_map())
 
@@ -109,7 +126,8 @@ class GitNotesStore:
             raise PeacError(f"nothing to push: no results recorded under {self.ref}")
         for attempt in range(PUSH_ATTEMPTS):
             self.fetch(remote)
-            done = self.repo.run("push", "--porcelain", remote, f"{self.ref}:{self.ref}")
+            specs = [f"{ref}:{ref}" for ref in self.refs if self.repo.resolve(ref)]
+            done = self.repo.run("push", "--porcelain", "--atomic", remote, *specs)
             if done.returncode == 0:
                 return attempt + 1
             said = done.stdout + done.stderr

@@ -1,10 +1,11 @@
-"""One recorded run as the history stores it: a single self-contained text line.
+"""One recorded run as the history stores it: two self-contained text lines.
 
-A line holds the run's identity (id, scenario, testbed), a compressed summary of every metric
-(read for series and baselines) and the compressed full RunResult (decoded only when a diff or
-an unusual statistic needs its histograms). One run per line is what lets git's
-``cat_sort_uniq`` notes merge be a lossless union of concurrent writers, and makes recording the
-same result twice a no-op (the id is a hash of the content).
+The summary line holds the run's identity (id, scenario, testbed) and a compressed summary of
+every metric: it is what series and baselines read, so it is kept small. The result line holds
+the compressed full RunResult, read only when a diff or an unusual statistic needs its
+histograms. One run per line is what lets git's ``cat_sort_uniq`` notes merge be a lossless
+union of concurrent writers, and makes recording the same result twice a no-op (the id is a
+hash of the content).
 """
 
 from __future__ import annotations
@@ -12,15 +13,36 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
+import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
 
-from peac.measures import SUMMARIZED, invalid_reason, measure, summarize
+from peac.measures import (
+    STAT_ORDER,
+    SUMMARIZED,
+    invalid_reason,
+    measure,
+    series_key,
+    summary_table,
+)
 from peac.results import RunResult, from_json, to_json
 
 VERSION = "peac/1"
+Loader = Callable[[str, str], str]  # (commit, run id) -> packed full result, '' when absent
+
+
+def find_payload(text: str, run_id: str) -> str:
+    """The packed result of ``run_id`` in a note of result lines."""
+    for line in text.splitlines():
+        found, _, payload = line.partition(" ")
+        if found == run_id:
+            return payload.strip()
+    return ""
 
 
 @dataclass(frozen=True)
@@ -34,25 +56,48 @@ class RunRecord:
     requests: int
     invalid: str  # why the run cannot be judged, '' when it can
     dirty: bool  # measured on a work tree with uncommitted changes
-    values: dict[str, float]
+    table: dict[str, dict[str, str]]  # step -> metric -> packed values in STAT_ORDER
     commit: str = ""
-    payload: str = field(default="", repr=False, compare=False)
+    load: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    computed: dict[str, float | None] = field(default_factory=dict, repr=False, compare=False)
 
     def result(self) -> RunResult:
-        return from_json(json.loads(_unpack(self.payload)))
+        """The full RunResult (read from the store on demand)."""
+        if self.load is None:
+            raise BadRecord(f"run {self.run_id}: its full result is not in this store")
+        payload = self.load()
+        if not payload:
+            raise BadRecord(f"run {self.run_id}: its full result is missing")
+        return from_json(json.loads(_unpack(payload)))
 
     def value(self, key: str) -> float | None:
         """A value of the summary; statistics the summary does not hold are computed from the
         full result (once)."""
-        if key in self.values:
-            return self.values[key]
         step, metric, stat = key.split("|")
-        if (metric, stat) in SUMMARIZED or not self.payload:
+        if (metric, stat) in SUMMARIZED:
+            packed = self.table.get(step, {}).get(metric)
+            if packed is None:
+                return None
+            stored = unpack_values(packed)[STAT_ORDER[metric].index(stat)]
+            return None if math.isnan(stored) else stored
+        if key in self.computed:
+            return self.computed[key]
+        if self.load is None:
             return None
         value = measure(self.result(), metric, stat, step or None)
-        if value is not None:
-            self.values[key] = value
+        self.computed[key] = value
         return value
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Every summarised value, flat (``step|metric|stat``)."""
+        flat = {}
+        for step, row in self.table.items():
+            for metric, packed in row.items():
+                for stat, value in zip(STAT_ORDER[metric], unpack_values(packed), strict=True):
+                    if not math.isnan(value):
+                        flat[series_key(step, metric, stat)] = value
+        return flat
 
 
 def testbed_key(testbed: dict[str, Any]) -> str:
@@ -67,6 +112,18 @@ def testbed_key(testbed: dict[str, Any]) -> str:
     return f"{testbed.get('cpu') or 'unknown cpu'} x{testbed.get('cores', '?')}"
 
 
+def pack_values(values: list[float | None]) -> str:
+    """Floats as base64 of little-endian doubles (NaN for none): parsing thousands of runs'
+    summaries is then a few short strings each, not hundreds of JSON numbers."""
+    numbers = [math.nan if v is None else float(v) for v in values]
+    return base64.b64encode(struct.pack(f"<{len(numbers)}d", *numbers)).decode("ascii")
+
+
+def unpack_values(text: str) -> tuple[float, ...]:
+    raw = base64.b64decode(text)
+    return struct.unpack(f"<{len(raw) // 8}d", raw)
+
+
 def _pack(text: str) -> str:
     return base64.urlsafe_b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
 
@@ -75,8 +132,8 @@ def _unpack(text: str) -> str:
     return zlib.decompress(base64.urlsafe_b64decode(text.encode("ascii"))).decode("utf-8")
 
 
-def make_line(result: RunResult) -> tuple[str, str]:
-    """(run id, line) of a result."""
+def make_lines(result: RunResult) -> tuple[str, str, str]:
+    """(run id, summary line, result line) of a result."""
     full = json.dumps(to_json(result), sort_keys=True, separators=(",", ":"))
     run_id = hashlib.sha256(full.encode("utf-8")).hexdigest()[:16]
     summary = {
@@ -84,7 +141,10 @@ def make_line(result: RunResult) -> tuple[str, str]:
         "requests": result.requests(),
         "invalid": invalid_reason(result),
         "dirty": bool((result.git or {}).get("dirty")),
-        "values": summarize(result),
+        "table": {
+            step: {metric: pack_values(values) for metric, values in row.items()}
+            for step, row in summary_table(result).items()
+        },
     }
     fields = (
         VERSION,
@@ -92,18 +152,17 @@ def make_line(result: RunResult) -> tuple[str, str]:
         quote(result.scenario, safe=""),
         quote(testbed_key(result.testbed), safe=""),
         _pack(json.dumps(summary, separators=(",", ":"))),
-        _pack(full),
     )
-    return run_id, " ".join(fields)
+    return run_id, " ".join(fields), f"{run_id} {_pack(full)}"
 
 
 class BadRecord(ValueError):
     """A line that is not a record this peac can read (newer format, damaged)."""
 
 
-def parse_line(line: str, commit: str) -> RunRecord:
+def parse_line(line: str, commit: str, load: Loader | None = None) -> RunRecord:
     parts = line.split(" ")
-    if len(parts) != 6 or parts[0] != VERSION:
+    if len(parts) != 5 or parts[0] != VERSION:
         raise BadRecord(f"not a {VERSION} record: {line[:40]!r}")
     try:
         summary = json.loads(_unpack(parts[4]))
@@ -115,15 +174,17 @@ def parse_line(line: str, commit: str) -> RunRecord:
             requests=int(summary["requests"]),
             invalid=str(summary["invalid"]),
             dirty=bool(summary["dirty"]),
-            values={str(k): float(v) for k, v in summary["values"].items()},
+            table=summary["table"],  # decoded per value on demand
             commit=commit,
-            payload=parts[5],
+            load=None if load is None else partial(load, commit, parts[1]),
         )
-    except (ValueError, KeyError, TypeError, AttributeError, zlib.error) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, zlib.error, struct.error) as exc:
         raise BadRecord(f"damaged record {parts[1]!r}: {exc}") from None
 
 
-def parse_note(text: str, commit: str, bad: list[str]) -> list[RunRecord]:
+def parse_note(
+    text: str, commit: str, bad: list[str], load: Loader | None = None
+) -> list[RunRecord]:
     """The records of one note; lines that cannot be read are named in ``bad``, never dropped
     from the store."""
     records = []
@@ -131,7 +192,7 @@ def parse_note(text: str, commit: str, bad: list[str]) -> list[RunRecord]:
         if not line.strip():
             continue
         try:
-            records.append(parse_line(line.strip(), commit))
+            records.append(parse_line(line.strip(), commit, load))
         except BadRecord as exc:
             bad.append(f"{commit[:12]}: {exc}")
     return records
