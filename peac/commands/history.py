@@ -25,7 +25,7 @@ def record(paths: tuple[Path, ...], commit: str | None, store_spec: str, out: Te
     for path, result in results:
         measured = (result.git or {}).get("commit") or ""
         target = repo.commit(commit or measured or "HEAD")
-        if commit and measured and not target.startswith(measured) and measured != target:
+        if commit and measured and measured != target:
             sys.stderr.write(
                 f"note: {path} was measured on {measured[:7]}; recording it on {target[:7]} "
                 "as asked\n"

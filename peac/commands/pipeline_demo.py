@@ -83,8 +83,9 @@ def _commit(repo: Path, message: str, faults: Mapping[str, object] | None = None
 def _measure(repo: Path, request: DemoRequest, label: str) -> tuple[Path, str]:
     """Start the shop as this commit configures it, run the scenario, record the result."""
     from peac.commands.demo import DemoService
-    from peac.commands.history import record
     from peac.commands.run import RunCommand, run
+    from peac.history.gitnotes import GitNotesStore
+    from peac.results import read
 
     faults = json.loads((repo / "service/faults.json").read_text())
     flags = [f"--latency={route}={value}" for route, value in faults.get("latency", {}).items()]
@@ -103,10 +104,9 @@ def _measure(repo: Path, request: DemoRequest, label: str) -> tuple[Path, str]:
             code = run(command, quiet)
     if code != 0:
         raise PeacError(f"demo: the run of {label} failed:\n{quiet.getvalue()}")
-    recorded = io.StringIO()
-    with _inside(repo), contextlib.redirect_stderr(io.StringIO()):
-        record((out,), None, "git", recorded)
-    return out, recorded.getvalue().split(" ")[2]
+    result = read(out)
+    run_id, _ = GitNotesStore(repo).record(str((result.git or {})["commit"]), result)
+    return out, run_id
 
 
 def _headline(result_path: Path) -> str:
