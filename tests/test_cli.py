@@ -102,3 +102,19 @@ def test_version() -> None:
     code, out, _ = run_cli("--version")
     assert code == 0
     assert out.startswith("peac, version ")
+
+
+def test_a_malformed_url_is_a_located_problem_not_a_crash(tmp_path: Path) -> None:
+    """Found by the mutation tests: urllib raises on an unclosed IPv6 bracket."""
+    scenario = tmp_path / "s.scenario.yaml"
+    scenario.write_text(
+        "apiVersion: peac/v1\nkind: Scenario\nmetadata: {name: s}\nspec:\n"
+        "  target: {base_url: 'http://[::1'}\n"
+        "  load: {executor: constant-vus, vus: 1, duration: 1s}\n"
+        "  flows:\n    - name: f\n      steps:\n        - {name: a, path: /}\n"
+    )
+    code, out, err = run_cli("validate", "--root", str(tmp_path), str(scenario))
+    assert code == 2, out + err
+    assert "s.scenario.yaml:5:" in out
+    assert 'expected an absolute http(s) URL like "http://127.0.0.1:8080", got "http://[::1"' in out
+    assert "internal error" not in err

@@ -17,6 +17,7 @@ from peac.spec.scenario import (
     RampingVus,
     SharedIterations,
 )
+from peac.urls import host_of
 
 
 def override_load(load: Load, duration: float | None, rate: float | None, vus: int | None) -> Load:
@@ -53,11 +54,10 @@ def override_target(plan: ScenarioPlan, base_url: str | None) -> ScenarioPlan:
     URLs on the same origin as the old base URL move with it (same path, new origin)."""
     if base_url is None:
         return plan
-    parts = urlsplit(base_url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not host:
+    host = host_of(base_url)
+    if host is None:
         raise PeacError(f'--target: expected an absolute http(s) URL, got "{base_url}"')
-    original = (urlsplit(plan.scenario.spec.target.base_url).hostname or "").lower()
+    original = host_of(plan.scenario.spec.target.base_url) or ""
     if host != original and host not in plan.allowed_hosts:
         raise PeacError(
             f'--target: host "{host}" is not allowed by scenario {plan.name!r} '

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jmespath
 from jinja2 import Template
@@ -21,6 +20,7 @@ from peac.problems import PeacError
 from peac.spec.plan import ScenarioPlan
 from peac.spec.scenario import Check, Step, ThinkTime
 from peac.templating import is_template, make_environment
+from peac.urls import host_of
 
 Renderable = Any  # str | Template | list | dict of those, or plain JSON values
 
@@ -223,7 +223,7 @@ def prepare(plan: ScenarioPlan, environ: dict[str, str] | None = None) -> Runtim
         total += flow.weight
         cumulative.append(total)
     feeders = {name: _read_feeder(f.path) for name, f in plan.feeders.items()}
-    host = (urlsplit(scenario.target.base_url).hostname or "").lower()
+    host = host_of(scenario.target.base_url) or ""
     return Runtime(
         plan=plan,
         flows=flows,

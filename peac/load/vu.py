@@ -15,7 +15,6 @@ import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from jinja2 import TemplateError
@@ -23,6 +22,7 @@ from jinja2 import TemplateError
 from peac import __version__
 from peac.load.recorder import Recorder
 from peac.load.runtime import CompiledCheck, CompiledStep, Runtime, render
+from peac.urls import host_of
 
 DEFAULT_HEADERS = {
     "Accept": "*/*",
@@ -180,11 +180,9 @@ class VirtualUser:
         except TemplateError:
             recorder.failure("template")
             return False
-        if not step.url_is_static:
-            host = (urlsplit(request["url"]).hostname or "").lower()
-            if host not in self.runtime.allowed_hosts:
-                recorder.failure("blocked_host")
-                return False
+        if not step.url_is_static and host_of(request["url"]) not in self.runtime.allowed_hosts:
+            recorder.failure("blocked_host")
+            return False
         sent = len(request.get("content") or b"")
         send = time.perf_counter()
         failure: str | None = None

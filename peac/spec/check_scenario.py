@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from peac.problems import did_you_mean
 from peac.spec.plan import FeederPlan, ScenarioPlan, Source
@@ -15,6 +14,7 @@ from peac.spec.scenario import Scenario, Spike, Step, Stress
 from peac.spec.source import Loc
 from peac.spec.workspace import Loaded, Workspace, digest
 from peac.templating import BUILTIN_NAMES, is_template, template_strings
+from peac.urls import host_of
 
 Report = Callable[..., None]
 _HOST = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}))$")
@@ -49,8 +49,7 @@ def check_scenario(loaded: Loaded, workspace: Workspace) -> ScenarioPlan | None:
 
 
 def _url_problem(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if host_of(url) is None:
         return f'expected an absolute http(s) URL like "http://127.0.0.1:8080", got "{url}"'
     return ""
 
@@ -62,7 +61,7 @@ def _check_target(model: Scenario, report: Report) -> set[str]:
     if problem := _url_problem(target.base_url):
         report((*loc, "base_url"), problem)
     else:
-        allowed.add((urlsplit(target.base_url).hostname or "").lower())
+        allowed.add(host_of(target.base_url) or "")
     for index, host in enumerate(target.allowed_hosts):
         if not _HOST.match(host):
             report(
@@ -80,7 +79,7 @@ def _check_absolute_url(url: str, loc: Loc, allowed: set[str], report: Report) -
     if problem := _url_problem(url):
         report(loc, problem)
         return
-    host = (urlsplit(url).hostname or "").lower()
+    host = host_of(url) or ""
     if is_template(host):
         report(loc, "expected a literal host in the URL: the host decides where load goes")
     elif host not in allowed:

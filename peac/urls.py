@@ -1,0 +1,22 @@
+"""The host of a URL, for the checks that decide where load may go.
+
+``urllib.parse`` raises on some malformed URLs (``http://[::1``) instead of returning parts;
+budget and scenario files and rendered templates are untrusted, so every caller gets ``None``
+for "no usable host" and reports it, never a traceback.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def host_of(url: str) -> str | None:
+    """Lower-case host of an absolute http(s) URL, or None when it has none or is malformed."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    return host.lower()
