@@ -62,7 +62,7 @@ class Row:
 
 def _bootstrap_quantile(histogram: HdrHistogram, stat: str, rng: np.random.Generator) -> np.ndarray:
     """The quantile (or mean) over ``BOOTSTRAP`` resamples of the run's requests."""
-    counts, low, width = hist._buckets(histogram)
+    counts, low, width = hist.buckets(histogram)
     total = int(counts.sum())
     values = low + width - 1
     draws = rng.multinomial(total, counts / total, size=BOOTSTRAP).astype(np.float64)

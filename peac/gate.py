@@ -130,7 +130,6 @@ class _Draft:
     effect: float | None = None
     test: str = ""
     p_value: float | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def _compare(draft: _Draft, head_runs: int) -> None:
@@ -210,7 +209,7 @@ def _judge(
     draft: _Draft, p_adjusted: float | None, budget: BudgetPlan, alpha: float
 ) -> ObjectiveVerdict:
     objective, policy = draft.objective, budget.policy
-    notes = list(draft.notes)
+    notes: list[str] = []
     if draft.value is None:
         where = f'step "{objective.step}"' if objective.step else "the run"
         status: Status = "invalid"

@@ -43,7 +43,7 @@ def merged(histograms: Iterable[HdrHistogram]) -> HdrHistogram:
     return total
 
 
-def _buckets(histogram: HdrHistogram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def buckets(histogram: HdrHistogram) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(counts, lowest value, width) of every non-empty bucket, in index order.
 
     hdrh walks its buckets in Python (a mean takes ~0.3 s); the same arithmetic over numpy
@@ -80,12 +80,12 @@ def stat_seconds(histogram: HdrHistogram, stat: str) -> float | None:
     elif stat == "min":
         value = histogram.get_min_value()
     elif stat == "mean":
-        counts, low, width = _buckets(histogram)
+        counts, low, width = buckets(histogram)
         value = float(np.sum(counts * (low + np.floor(width / 2))) / total)
     elif stat.startswith("p"):
         percentile = min(float(stat[1:]), 100.0)
         wanted = max(int(percentile * total / 100 + 0.5), 1)
-        counts, low, width = _buckets(histogram)
+        counts, low, width = buckets(histogram)
         at = int(np.searchsorted(np.cumsum(counts), wanted))
         at = min(at, len(counts) - 1)
         value = low[at] + (width[at] - 1 if percentile else 0)

@@ -94,15 +94,20 @@ def lookup(table: Table, key: str) -> float | None:
     return values[STAT_ORDER[metric].index(stat)]
 
 
-def summarize(result: RunResult) -> dict[str, float]:
-    """The summary table as a flat ``step|metric|stat -> value`` mapping."""
+def flatten(table: Table) -> dict[str, float]:
+    """A summary table as a flat ``step|metric|stat -> value`` mapping (missing values left out)."""
     flat = {}
-    for step, row in summary_table(result).items():
+    for step, row in table.items():
         for metric, values in row.items():
             for stat, value in zip(STAT_ORDER[metric], values, strict=True):
                 if value is not None:
                     flat[series_key(step, metric, stat)] = value
     return flat
+
+
+def summarize(result: RunResult) -> dict[str, float]:
+    """Every summarised value of a result, flat."""
+    return flatten(summary_table(result))
 
 
 def invalid_reason(result: RunResult) -> str:

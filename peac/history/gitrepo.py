@@ -30,7 +30,6 @@ class Repository:
             self.repo: Any = git.Repo(path, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise PeacError(f"{path}: not inside a git repository") from None
-        self.errors: tuple[type[Exception], ...] = (git.GitCommandError,)
         self._identity: tuple[str, ...] | None = None
 
     @property
@@ -105,14 +104,7 @@ class Repository:
 
     def deepen(self, remote: str, branch: str, by: int) -> bool:
         """Fetch ``by`` more commits of history for a shallow clone; False when that failed."""
-        done = subprocess.run(
-            ["git", "fetch", "-q", f"--deepen={by}", remote, branch],
-            cwd=self.repo.working_dir,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return done.returncode == 0
+        return self.run("fetch", "-q", f"--deepen={by}", remote, branch).returncode == 0
 
     def cat_blobs(self, shas: list[str]) -> dict[str, str]:
         """Contents of many blobs through one ``git cat-file --batch`` process."""

@@ -25,9 +25,9 @@ from urllib.parse import quote, unquote
 from peac.measures import (
     STAT_ORDER,
     SUMMARIZED,
+    flatten,
     invalid_reason,
     measure,
-    series_key,
     summary_table,
 )
 from peac.results import RunResult, from_json, to_json
@@ -91,13 +91,15 @@ class RunRecord:
     @property
     def values(self) -> dict[str, float]:
         """Every summarised value, flat (``step|metric|stat``)."""
-        flat = {}
-        for step, row in self.table.items():
-            for metric, packed in row.items():
-                for stat, value in zip(STAT_ORDER[metric], unpack_values(packed), strict=True):
-                    if not math.isnan(value):
-                        flat[series_key(step, metric, stat)] = value
-        return flat
+        return flatten(
+            {
+                step: {
+                    metric: [None if math.isnan(v) else v for v in unpack_values(packed)]
+                    for metric, packed in row.items()
+                }
+                for step, row in self.table.items()
+            }
+        )
 
 
 def testbed_key(testbed: dict[str, Any]) -> str:

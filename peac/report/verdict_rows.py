@@ -24,7 +24,6 @@ class Row:
     icon: str
     why: list[tuple[str, str]]  # (icon of the tier, sentence)
     model: str
-    location: str
 
 
 def change(v: ObjectiveVerdict) -> float | None:
@@ -83,7 +82,6 @@ def rows(verdict: Verdict, budget_path: str) -> list[Row]:
     out = []
     for v in verdict.objectives:
         o = v.objective
-        location = f"{budget_path}:{o.source.line}"
         base = v.baseline
         recent = v.reference.recent if v.reference else ()
         out.append(
@@ -100,7 +98,6 @@ def rows(verdict: Verdict, budget_path: str) -> list[Row]:
                 icon=ICONS[v.status],
                 why=why(v, budget_path),
                 model=base.describe() if base else "",
-                location=location,
             )
         )
     return out
