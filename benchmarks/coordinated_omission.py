@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import peac_run, write_scenario
 
-from peac import histogram as hist
-from peac.commands.demo import DemoService
-from peac.results import read
+from peac.app.demo_server import DemoService
+from peac.core import quantiles
+from peac.results.format import read
 
 RATE, DURATION, STALL_AT, STALL = 100, 10, 4.0, "1s"
 
@@ -53,8 +53,8 @@ def main() -> int:
         )
         trigger.join()
         result = read(work / "r.json")
-    latency = hist.stat_seconds(result.latency(), "p99") or 0.0
-    service_time = hist.stat_seconds(result.latency(service=True), "p99") or 0.0
+    latency = quantiles.stat_seconds(result.latency(), "p99") or 0.0
+    service_time = quantiles.stat_seconds(result.latency(service=True), "p99") or 0.0
     c = result.counters
     print(
         f"{RATE} req/s for {DURATION}s, 1 s stall at {STALL_AT:g}s; "

@@ -29,9 +29,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from peac.core.measures import Table, summary_table  # noqa: E402
 from peac.history import records  # noqa: E402
-from peac.measures import Table, summary_table  # noqa: E402
-from peac.results import to_json  # noqa: E402
+from peac.results.format import to_json  # noqa: E402
 from tests.history_helpers import lognormal, make_result  # noqa: E402
 
 STEPS = [f"step{i}" for i in range(10)]
@@ -132,8 +132,8 @@ def best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
 
 
 def read_all(path: Path, commits: int) -> int:
+    from peac.history.git import Repository
     from peac.history.gitnotes import GitNotesStore
-    from peac.history.gitrepo import Repository
     from peac.history.series import build
 
     repo = Repository(path)
@@ -190,7 +190,7 @@ def gate_once(path: Path, window: int, head: Path) -> float:
     import io
     import os
 
-    from peac.commands.gate import GateRequest, gate
+    from peac.app.gate import GateRequest, gate
 
     text = (path / "budgets/scale.budget.yaml").read_text()
     (path / "budgets/w.budget.yaml").write_text(text.replace("%WINDOW%", str(window)))
@@ -260,7 +260,7 @@ def main() -> None:
         )
         result.scenario_digest = "x"
         head = Path(tmp, "head.json")
-        from peac.results import write
+        from peac.results.format import write
 
         write(result, head)
         gate_once(big, 30, head)  # imports (statsmodels, scipy) happen here, once

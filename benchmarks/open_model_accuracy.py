@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import measured, nginx, peac_run, write_scenario
 
-from peac.results import read
+from peac.results.format import read
 
 
 def main() -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from peac import __version__
-from peac.problems import ExitCode, PeacError
+from peac.errors import ExitCode, PeacError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -45,11 +45,10 @@ def validate(paths: tuple[Path, ...], fmt: str, root: Path | None) -> int:
     Every problem in every file is printed as path:line:col: message. Exit code 0 when all
     files are valid, 2 when any is not.
     """
-    from peac.commands.validate import ValidateRequest
-    from peac.commands.validate import validate as run
+    from peac.app.validate import ValidateRequest
+    from peac.app.validate import validate as run
 
-    request = ValidateRequest(paths or (Path("budgets"),), root, fmt)
-    return run(request, sys.stdout)
+    return run(ValidateRequest(paths=paths or (Path("budgets"),), root=root, fmt=fmt), sys.stdout)
 
 
 @cli.command()
@@ -71,9 +70,10 @@ def schema(out: Path | None, kind: str) -> int:
     Add `# yaml-language-server: $schema=<url or path of peac.schema.json>` at the top of a
     file to get completion and checks while typing.
     """
-    from peac.commands.schema import write_schemas
+    from peac.app.schema import SchemaRequest
+    from peac.app.schema import schema as run
 
-    return write_schemas(out, kind, sys.stdout)
+    return run(SchemaRequest(out=out, kind=kind), sys.stdout)
 
 
 class _Unit(click.ParamType[float]):
@@ -88,7 +88,7 @@ class _Unit(click.ParamType[float]):
     ) -> float:
         if isinstance(value, float):
             return value
-        from peac import units
+        from peac.model import units
 
         try:
             return float(getattr(units, self.parse_name)(value))
@@ -202,19 +202,19 @@ def run(
     the server limited the numbers. SIGINT/SIGTERM stop new requests, let in-flight ones finish
     (graceful_stop) and write a partial result (exit 130/143).
     """
-    from peac.commands.run import RunCommand
-    from peac.commands.run import run as execute
+    from peac.app.run import RunRequest
+    from peac.app.run import run as execute
+    from peac.load.executors import Overrides
     from peac.load.schedule import Shard
 
     if progress is None:
         progress = sys.stderr.isatty() and not os.environ.get("CI")
-    command = RunCommand(
+    request = RunRequest(
+        root=Path.cwd(),
         scenario=scenario,
         out=out,
         budget=budget,
-        duration=duration,
-        rate=rate,
-        vus=vus,
+        changes=Overrides(duration=duration, rate=rate, vus=vus),
         workers=workers,
         shard=shard if isinstance(shard, Shard) else Shard(),
         start_at=_start_at(start_at),
@@ -225,7 +225,7 @@ def run(
         server_pid=server_pid,
         transport=transport,
     )
-    return execute(command, sys.stdout)
+    return execute(request, sys.stdout, sys.stderr)
 
 
 @cli.command()
@@ -233,15 +233,10 @@ def run(
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def merge(shards: tuple[Path, ...], out: Path) -> int:
     """Merge shard results of one scenario: counts and histograms add exactly."""
-    from peac.load.summary import summary
-    from peac.results import merge as merge_results
-    from peac.results import read, write
+    from peac.app.merge import MergeRequest
+    from peac.app.merge import merge as run
 
-    result = merge_results([read(path) for path in shards])
-    write(result, out)
-    click.echo(summary(result), nl=False)
-    click.echo(f"merged {len(shards)} result(s) into {out}")
-    return ExitCode.OK
+    return run(MergeRequest(shards=shards, out=out), sys.stdout)
 
 
 _STORE = click.option(
@@ -262,9 +257,11 @@ def record(results: tuple[Path, ...], commit: str | None, store: str) -> int:
     Several runs per commit coexist (keyed by scenario, testbed and run id); recording the same
     result twice changes nothing. Share them with `peac history push`.
     """
-    from peac.commands.history import record as run
+    from peac.app.record import RecordRequest
+    from peac.app.record import record as run
 
-    return run(results, commit, store, sys.stdout)
+    request = RecordRequest(root=Path.cwd(), results=results, commit=commit, store=store)
+    return run(request, sys.stdout, sys.stderr)
 
 
 @cli.group()
@@ -299,20 +296,21 @@ def history_show(
 ) -> int:
     """Print one series along the first-parent history of a branch: short sha, date, subject,
     value and number of runs, then the baseline the next commit will be judged against."""
-    from peac.commands.history import ShowRequest, show
+    from peac.app.history import ShowRequest, show
 
     request = ShowRequest(
-        scenario,
-        step,
-        metric,
-        stat,
-        branch,
-        last,
-        testbed,
-        any_testbed,
-        diagnostics,
-        fmt,
-        store,
+        root=Path.cwd(),
+        scenario=scenario,
+        step=step,
+        metric=metric,
+        stat=stat,
+        branch=branch,
+        last=last,
+        testbed=testbed,
+        any_testbed=any_testbed,
+        diagnostics=diagnostics,
+        fmt=fmt,
+        store=store,
     )
     return show(request, sys.stdout)
 
@@ -323,9 +321,11 @@ def history_show(
 def history_push(remote: str, store: str) -> int:
     """Push recorded results, merging other writers' results first (nothing is overwritten);
     retried while concurrent pipelines race."""
-    from peac.commands.history import sync
+    from peac.app.history import SyncRequest, sync
 
-    return sync("push", remote, store, sys.stdout)
+    return sync(
+        SyncRequest(root=Path.cwd(), direction="push", remote=remote, store=store), sys.stdout
+    )
 
 
 @history.command("fetch")
@@ -333,9 +333,10 @@ def history_push(remote: str, store: str) -> int:
 @_STORE
 def history_fetch(remote: str, store: str) -> int:
     """Fetch recorded results and merge them with the local ones (a union)."""
-    from peac.commands.history import sync
+    from peac.app.history import SyncRequest, sync
 
-    return sync("fetch", remote, store, sys.stdout)
+    request = SyncRequest(root=Path.cwd(), direction="fetch", remote=remote, store=store)
+    return sync(request, sys.stdout)
 
 
 @cli.command()
@@ -383,11 +384,23 @@ def gate(
     (significant after correction and larger than the minimum effect). Exit 0 pass (warnings
     allowed), 1 fail, 2 bad input, 3 internal error.
     """
-    from peac.commands.gate import GateRequest
-    from peac.commands.gate import gate as run
+    from peac.app.gate import GateRequest
+    from peac.app.gate import gate as run
 
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
     request = GateRequest(
-        budget, results, base, fmt, store, commit, testbed, any_testbed, remote, markdown_out
+        root=Path.cwd(),
+        budget=budget,
+        results=results,
+        base=base,
+        fmt=fmt,
+        store=store,
+        commit=commit,
+        testbed=testbed,
+        any_testbed=any_testbed,
+        remote=remote,
+        markdown_out=markdown_out,
+        step_summary=Path(summary) if summary else None,
     )
     return run(request, sys.stdout)
 
@@ -419,10 +432,22 @@ def diff(
 ) -> int:
     """Compare BASE and HEAD, benchstat-style: each a result file or a commit with recorded
     runs. Per step and metric: base, head, delta, p-value and n; ~ when not significant."""
-    from peac.commands.diff import DiffRequest
-    from peac.commands.diff import diff as run
+    from peac.app.diff import DiffRequest
+    from peac.app.diff import diff as run
 
-    request = DiffRequest(base, head, scenario, testbed, step, metric, stat, fmt, store, alpha)
+    request = DiffRequest(
+        root=Path.cwd(),
+        base=base,
+        head=head,
+        scenario=scenario,
+        testbed=testbed,
+        step=step,
+        metric=metric,
+        stat=stat,
+        fmt=fmt,
+        store=store,
+        alpha=alpha,
+    )
     return run(request, sys.stdout)
 
 
@@ -457,12 +482,16 @@ def demo_server_command(
     /api/cart/items, /api/checkout; GET /metrics (Prometheus); POST /_admin/faults to inject
     latency, errors or a stall at run time.
     """
-    from peac.commands.demo import DemoServerCommand, demo_server
+    from peac.app.demo_server import DemoServerRequest, demo_server
 
-    command = DemoServerCommand(
-        host, port, _pairs(latency, "DURATION"), _pairs(errors, "PERCENT"), seed
+    request = DemoServerRequest(
+        host=host,
+        port=port,
+        latency=_pairs(latency, "DURATION"),
+        errors=_pairs(errors, "PERCENT"),
+        seed=seed,
     )
-    return demo_server(command, sys.stdout)
+    return demo_server(request, sys.stdout)
 
 
 @cli.command()
@@ -486,16 +515,18 @@ def demo_server_command(
     type=click.Path(file_okay=False, path_type=Path),
     default="results/demo",
     show_default=True,
-    help="Folder for the demo repository, the results and the PR comments (recreated).",
+    help="Folder for the demo repository, the results and the PR comments: new, empty, or "
+    "made by an earlier demo (then cleared).",
 )
 def demo(duration: float, commits: int, workers: int, out: Path) -> int:
     """The main job end to end on the bundled shop: measure successive commits of a temporary
     repository (real runs, recorded in git notes), then gate two pull requests against that
     history: a harmless one, and one that switches on a slow checkout in the service."""
-    from peac.commands.pipeline_demo import DemoRequest
-    from peac.commands.pipeline_demo import demo as run_demo
+    from peac.demo.pipeline import DemoRequest
+    from peac.demo.pipeline import demo as run_demo
 
-    return run_demo(DemoRequest(duration, commits, workers, out), sys.stdout)
+    request = DemoRequest(out=out, duration=duration, commits=commits, workers=workers)
+    return run_demo(request, sys.stdout)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -509,14 +540,15 @@ def main(argv: list[str] | None = None) -> None:
         code = ExitCode.BAD_INPUT
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        code = 130
+        code = ExitCode.INTERRUPTED
     except PeacError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        click.echo(f"peac: {exc}", err=True)
-        code = ExitCode.BAD_INPUT
+        prefix = "peac: internal error: " if exc.exit_code == ExitCode.INTERNAL else "peac: "
+        click.echo(f"{prefix}{exc}", err=True)
+        code = exc.exit_code
     except KeyboardInterrupt:
-        code = 130
+        code = ExitCode.INTERRUPTED
     except Exception as exc:
         if os.environ.get("PEAC_DEBUG"):
             traceback.print_exc()

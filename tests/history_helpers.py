@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from peac import histogram as hist
-from peac.results import RunResult, Series
+from peac.model import histogram as hist
+from peac.model.results import GitState, RunResult, Series, Testbed
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -56,8 +56,8 @@ def make_result(
         started_at=started_at,
         ended_at=started_at + duration,
         peac_version="test",
-        testbed={"label": testbed, "cpu": "test cpu", "cores": 2},
-        git={"commit": "", "dirty": False},
+        testbed=Testbed(label=testbed, cpu="test cpu", cores=2),
+        git=GitState(commit=""),
         partial=partial,
         stop_reason="interrupted" if partial else "",
     )

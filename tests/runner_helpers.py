@@ -7,7 +7,7 @@ from pathlib import Path
 
 from peac.load.engine import RunOptions, execute
 from peac.load.schedule import Shard
-from peac.results import RunResult
+from peac.model.results import RunResult
 from peac.spec.compiler import compile_paths
 from peac.spec.plan import ScenarioPlan
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from peac.problem_formats import as_github
-from peac.problems import Problem
+from peac.errors import Problem
+from peac.report.problems import as_github
 from tests.cli_helpers import run_cli
 from tests.conftest import EXAMPLES, REPO
 
@@ -90,7 +90,7 @@ def test_unexpected_exception_is_an_internal_error_with_a_hint(
     def explode(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("peac.commands.validate.compile_paths", explode)
+    monkeypatch.setattr("peac.app.validate.compile_paths", explode)
     code, _, err = run_cli("validate", str(EXAMPLES / "valid"))
     assert code == 3
     assert "internal error: RuntimeError: boom" in err

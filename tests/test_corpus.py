@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from peac.problem_formats import as_text
+from peac.report.problems import as_text
 from peac.spec.compiler import compile_paths
 from tests.conftest import EXAMPLES
 

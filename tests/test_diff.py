@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from peac.diff import compare
+from peac.core.diff import compare
 from peac.history.gitnotes import GitNotesStore
-from peac.results import write
+from peac.results.format import write
 from tests.cli_helpers import run_cli
 from tests.history_helpers import lognormal, make_repo, make_result
 

@@ -10,7 +10,8 @@ from xml.etree import ElementTree
 import pytest
 
 from peac.history.gitnotes import GitNotesStore
-from peac.results import RunResult, write
+from peac.model.results import GitState, RunResult
+from peac.results.format import write
 from tests.cli_helpers import run_cli
 from tests.conftest import write as write_file
 from tests.history_helpers import commit, git, lognormal, make_repo, make_result
@@ -83,7 +84,7 @@ def make_shop(root: Path, commits: int = 20, missing: str = "warn", invalid: str
 
 def head_result(repo: Path, path: Path, **kw: object) -> Path:
     result = shop_result(500, **kw)  # type: ignore[arg-type]
-    result.git = {"commit": git(repo, "rev-parse", "HEAD"), "dirty": False}
+    result.git = GitState(commit=git(repo, "rev-parse", "HEAD"))
     write(result, path)
     return path
 
@@ -161,7 +162,7 @@ def test_several_head_runs_use_a_rank_test(shop: Path, tmp_path: Path) -> None:
     heads = []
     for k in range(5):
         result = shop_result(600 + k, checkout=0.3)
-        result.git = {"commit": git(shop, "rev-parse", "HEAD"), "dirty": False}
+        result.git = GitState(commit=git(shop, "rev-parse", "HEAD"))
         write(result, tmp_path / f"h{k}.json")
         heads.append(str(tmp_path / f"h{k}.json"))
     code, out, _ = gate(*heads, "--format", "json")

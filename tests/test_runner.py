@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from peac import histogram as hist
-from peac.demo.app import ShopApp
-from peac.demo.server import running
+from peac.core import quantiles
+from peac.demo.shop.app import ShopApp
+from peac.demo.shop.server import running
 from peac.load.schedule import Shard
-from peac.results import merge, read, to_json
+from peac.results.format import read, to_json
+from peac.results.merge import merge
 from tests.cli_helpers import run_cli
 from tests.runner_helpers import run, scenario
 from tests.servers import closed_port, fault_server
@@ -83,12 +84,12 @@ def test_kept_alive_requests_are_not_delayed_by_nagle(tmp_path: Path, shop: str)
     )
     result = run(plan)
     assert result.counters.requests == 30
-    assert hist.stat_seconds(result.latency(), "p50") < 0.02
+    assert quantiles.stat_seconds(result.latency(), "p50") < 0.02
 
 
 def test_missing_secret_is_a_clear_error(tmp_path: Path, shop: str) -> None:
+    from peac.errors import PeacError
     from peac.load.runtime import prepare
-    from peac.problems import PeacError
 
     plan = scenario(
         tmp_path,
@@ -245,7 +246,7 @@ def test_stall_is_seen_by_every_arrival_not_hidden(tmp_path: Path) -> None:
     latency = result.latency()
     assert result.counters.scheduled_arrivals == 120
     assert result.counters.dropped_arrivals == 0
-    assert hist.stat_seconds(latency, "max") >= 0.8
+    assert quantiles.stat_seconds(latency, "max") >= 0.8
     slow = latency.get_total_count() - latency.get_count_at_value(int(0.3e6))
     assert slow >= 25, f"only {slow} slow requests: arrivals during the stall were not all seen"
 
@@ -309,7 +310,7 @@ def test_abort_on_fail_stops_a_lost_run_early(
     assert 'note: abort_on_fail of "throughput rate" is not checked during the run' in err
     result = read(tmp_path / "r.json")
     assert result.stop_reason.startswith('aborted: objective "error_rate rate" is ')
-    assert "beyond its fail limit 5.0%" in result.stop_reason
+    assert "beyond its fail.max 5.00%" in result.stop_reason
     assert result.duration < 10
 
 
@@ -354,8 +355,8 @@ def test_waiting_arrivals_show_the_stall_in_latency_not_in_service_time(tmp_path
     assert result.counters.scheduled_arrivals == 400
     assert result.counters.dropped_arrivals == 0
     assert result.counters.requests == 400
-    assert hist.stat_seconds(result.latency(), "p99") >= 0.8
-    assert hist.stat_seconds(result.latency(service=True), "p99") < 0.5
+    assert quantiles.stat_seconds(result.latency(), "p99") >= 0.8
+    assert quantiles.stat_seconds(result.latency(service=True), "p99") < 0.5
 
 
 @pytest.mark.parametrize("transport", ["lean", "httpx"])

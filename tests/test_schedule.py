@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from peac.load.executors import rate_segments
 from peac.load.schedule import (
     Segment,
     Shard,
     arrival_times,
-    rate_segments,
     total_arrivals,
     vus_at,
 )

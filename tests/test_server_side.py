@@ -7,12 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from peac.demo.app import ShopApp
-from peac.demo.server import running
+from peac.core.hints import hints
+from peac.demo.shop.app import ShopApp
+from peac.demo.shop.server import running
 from peac.load.engine import RunOptions, execute
-from peac.load.hints import hints
 from peac.load.monitor import MAX_SERIES, parse_prometheus
-from peac.results import Health, RunResult, Second
+from peac.model.results import (
+    Health,
+    MonitorSeries,
+    ProcessSample,
+    ProcessSeries,
+    RunResult,
+    ScrapeSample,
+    Second,
+    ServerSide,
+)
 from tests.runner_helpers import scenario
 
 
@@ -44,12 +53,9 @@ def test_hint_for_a_saturated_generator() -> None:
 
 def test_hint_for_server_cpu_while_latency_rises() -> None:
     timeline = [Second(t, requests=100, p95=0.02 if t < 5 else 0.2) for t in range(10)]
-    server = {
-        "process": {
-            "pid": 1,
-            "samples": [{"t": t, "cpu_percent": 50.0 + 5 * t, "rss_bytes": 1} for t in range(10)],
-        }
-    }
+    server = ServerSide(
+        process=ProcessSeries(1, [ProcessSample(t, 50.0 + 5 * t, 1) for t in range(10)])
+    )
     (hint,) = hints(_result(timeline=timeline, server=server))
     assert hint == (
         "server CPU reached 95% of a core while p95 rose from 20ms to 200ms: the "
@@ -58,9 +64,12 @@ def test_hint_for_server_cpu_while_latency_rises() -> None:
 
 
 def test_server_cpu_from_prometheus_counter() -> None:
-    samples = [{"t": float(t), "values": {"process_cpu_seconds_total": 0.95 * t}} for t in range(6)]
+    samples = [ScrapeSample(float(t), {"process_cpu_seconds_total": 0.95 * t}) for t in range(6)]
     timeline = [Second(t, requests=10, p95=0.01 * (t + 1) ** 2) for t in range(6)]
-    (hint,) = hints(_result(timeline=timeline, server={"monitors": [{"samples": samples}]}))
+    server = ServerSide(
+        monitors=[MonitorSeries("m", "http://127.0.0.1/metrics", 1.0, 0, "", samples)]
+    )
+    (hint,) = hints(_result(timeline=timeline, server=server))
     assert hint.startswith("server CPU reached 95% of a core")
 
 
@@ -90,12 +99,13 @@ def test_monitors_and_process_are_sampled_during_a_run(tmp_path: Path) -> None:
         # The demo service runs in a thread of this process, so this process is the server.
         options = RunOptions(seed=1, environ={}, server_pid=os.getpid())
         result = asyncio.run(execute(plan, plan.scenario.spec.load, options))
-    (monitor,) = result.server["monitors"]
-    assert monitor["name"] == "shop"
-    assert monitor["errors"] == 0
-    assert len(monitor["samples"]) >= 2
-    last = monitor["samples"][-1]["values"]
+    (monitor,) = result.server.monitors
+    assert monitor.name == "shop"
+    assert monitor.errors == 0
+    assert len(monitor.samples) >= 2
+    last = monitor.samples[-1].values
     assert last['shop_requests_total{route="products",status="200"}'] > 0
-    samples = result.server["process"]["samples"]
+    assert result.server.process is not None
+    samples = result.server.process.samples
     assert len(samples) >= 2
-    assert all(s["rss_bytes"] > 0 for s in samples)
+    assert all(s.rss_bytes > 0 for s in samples)

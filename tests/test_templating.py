@@ -6,7 +6,7 @@ import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from peac.spec.templates import analyse
-from peac.templating import make_environment, template_strings
+from peac.spec.templating import make_environment, template_strings
 
 
 def test_sandbox_blocks_python_internals() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from peac import units
+from peac.model import units
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from peac.history.records import RunRecord, find_payload, make_lines, parse_note
-from peac.results import RunResult
+from peac.model.results import RunResult
 
 
 class DirectoryStore:

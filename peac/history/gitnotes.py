@@ -15,10 +15,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from peac.history.gitrepo import Repository, complaint
+from peac.errors import GitError
+from peac.history.git import Repository, complaint
 from peac.history.records import RunRecord, find_payload, make_lines, parse_note
-from peac.problems import PeacError
-from peac.results import RunResult
+from peac.model.results import RunResult
 
 PUSH_ATTEMPTS = 12
 # What git says when another writer updated the remote ref between our fetch and our push.
@@ -104,7 +104,7 @@ class GitNotesStore:
         done = self.repo.run("fetch", "-q", remote, *specs)
         if done.returncode != 0:
             if "couldn't find remote ref" not in done.stderr:
-                raise PeacError(f"cannot fetch {self.ref} from {remote}: {complaint(done)}")
+                raise GitError(f"cannot fetch {self.ref} from {remote}: {complaint(done)}")
             for ref in self.refs:  # one of them may exist alone (an older writer): fetch singly
                 self.repo.run("fetch", "-q", remote, f"+{ref}:{self._tracking(remote, ref)}")
         with self._locked():
@@ -123,7 +123,7 @@ class GitNotesStore:
     def push(self, remote: str) -> int:
         """Push our notes, merging first; retried with back-off while other writers race us."""
         if self.repo.resolve(self.ref) is None:
-            raise PeacError(f"nothing to push: no results recorded under {self.ref}")
+            raise GitError(f"nothing to push: no results recorded under {self.ref}")
         for attempt in range(PUSH_ATTEMPTS):
             self.fetch(remote)
             specs = [f"{ref}:{ref}" for ref in self.refs if self.repo.resolve(ref)]
@@ -132,8 +132,8 @@ class GitNotesStore:
                 return attempt + 1
             said = done.stdout + done.stderr
             if not any(word in said for word in RACE_SIGNS):
-                raise PeacError(f"cannot push {self.ref} to {remote}: {complaint(done)}")
+                raise GitError(f"cannot push {self.ref} to {remote}: {complaint(done)}")
             time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
-        raise PeacError(
+        raise GitError(
             f"could not push {self.ref} to {remote}: still rejected after {PUSH_ATTEMPTS} attempts"
         )

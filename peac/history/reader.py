@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from peac.history.gitrepo import Commit, Repository
+from peac.core.measures import SUMMARIZED, measure
+from peac.errors import GitError, PeacError
+from peac.history.git import Commit, Repository
 from peac.history.records import RunRecord
 from peac.history.store import Store
-from peac.problems import PeacError
 
 DEEPEN_STEPS = (1, 4, 16)  # times the window, tried in turn
 
@@ -68,12 +69,12 @@ def read_history(
                 break
     if merge_base is None:
         if repo.shallow():
-            raise PeacError(
+            raise GitError(
                 f"the merge-base of {head_sha[:7]} and {branch} is not in this shallow clone"
                 + ("" if source else " and there is no remote to fetch it from")
                 + f"; fetch more history (git fetch --deepen={window * 4} or --unshallow)"
             )
-        raise PeacError(f"{head_sha[:7]} and {branch} have no common ancestor")
+        raise GitError(f"{head_sha[:7]} and {branch} have no common ancestor")
     start = merge_base
     if merge_base == head_sha and not inclusive:
         parents = repo.git("rev-list", "--parents", "-n1", head_sha).split()[1:]
@@ -94,3 +95,18 @@ def read_history(
     bad: list[str] = []
     runs = store.runs([c.sha for c in commits], bad)
     return History(branch, head_sha, merge_base, commits, runs, notes, bad)
+
+
+def computed_values(runs: dict[str, list[RunRecord]], key: str) -> dict[str, float]:
+    """Values of ``key`` (``step|metric|stat``) that the runs' summaries do not keep (p99.99),
+    computed from their full results, by run id; {} when the summaries have it."""
+    step, metric, stat = key.split("|")
+    if (metric, stat) in SUMMARIZED:
+        return {}
+    found = {}
+    for records in runs.values():
+        for record in records:
+            value = measure(record.result(), metric, stat, step or None)
+            if value is not None:
+                found[record.run_id] = value
+    return found

@@ -19,18 +19,18 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from typing import Any
 from urllib.parse import quote, unquote
 
-from peac.measures import (
+from peac.core.measures import (
     STAT_ORDER,
     SUMMARIZED,
     flatten,
     invalid_reason,
-    measure,
     summary_table,
 )
-from peac.results import RunResult, from_json, to_json
+from peac.errors import DataError
+from peac.model.results import RunResult
+from peac.results.format import loads, to_json
 
 VERSION = "peac/1"
 Loader = Callable[[str, str], str]  # (commit, run id) -> packed full result, '' when absent
@@ -59,34 +59,34 @@ class RunRecord:
     table: dict[str, dict[str, str]]  # step -> metric -> packed values in STAT_ORDER
     commit: str = ""
     load: Callable[[], str] | None = field(default=None, repr=False, compare=False)
-    computed: dict[str, float | None] = field(default_factory=dict, repr=False, compare=False)
 
     def result(self) -> RunResult:
-        """The full RunResult (read from the store on demand)."""
+        """The full RunResult, read from the store now (the one method here that does I/O)."""
+        where = f"run {self.run_id} on {self.commit[:7]}"
         if self.load is None:
-            raise BadRecord(f"run {self.run_id}: its full result is not in this store")
+            raise DataError(f"{where}: its full result is not in this store")
         payload = self.load()
         if not payload:
-            raise BadRecord(f"run {self.run_id}: its full result is missing")
-        return from_json(json.loads(_unpack(payload)))
+            raise DataError(
+                f"{where}: its full result is missing (was refs/notes/peac-results deleted or "
+                "not fetched? peac history fetch)"
+            )
+        try:
+            return loads(_unpack(payload))
+        except (ValueError, zlib.error) as exc:
+            raise DataError(f"{where}: its full result is damaged ({exc})") from None
 
     def value(self, key: str) -> float | None:
-        """A value of the summary; statistics the summary does not hold are computed from the
-        full result (once)."""
+        """A value of the summary, or None (statistics a summary does not keep, like p99.99,
+        come from the full result: ``peac.history.reader.computed_values``)."""
         step, metric, stat = key.split("|")
-        if (metric, stat) in SUMMARIZED:
-            packed = self.table.get(step, {}).get(metric)
-            if packed is None:
-                return None
-            stored = unpack_values(packed)[STAT_ORDER[metric].index(stat)]
-            return None if math.isnan(stored) else stored
-        if key in self.computed:
-            return self.computed[key]
-        if self.load is None:
+        if (metric, stat) not in SUMMARIZED:
             return None
-        value = measure(self.result(), metric, stat, step or None)
-        self.computed[key] = value
-        return value
+        packed = self.table.get(step, {}).get(metric)
+        if packed is None:
+            return None
+        stored = unpack_values(packed)[STAT_ORDER[metric].index(stat)]
+        return stored if math.isfinite(stored) else None
 
     @property
     def values(self) -> dict[str, float]:
@@ -102,18 +102,6 @@ class RunRecord:
         )
 
 
-def testbed_key(testbed: dict[str, Any]) -> str:
-    """The name runs are matched by: the user's label, or the CPU and cores when unlabelled.
-
-    A label is the team's statement that machines are comparable (a CI runner pool whose CPU
-    models vary); without one only the same hardware is.
-    """
-    label = str(testbed.get("label") or "default")
-    if label != "default":
-        return label
-    return f"{testbed.get('cpu') or 'unknown cpu'} x{testbed.get('cores', '?')}"
-
-
 def pack_values(values: list[float | None]) -> str:
     """Floats as base64 of little-endian doubles (NaN for none): parsing thousands of runs'
     summaries is then a few short strings each, not hundreds of JSON numbers."""
@@ -123,8 +111,24 @@ def pack_values(values: list[float | None]) -> str:
 
 @lru_cache(maxsize=1 << 16)  # p50, p95 and p99 of one run share one packed list
 def unpack_values(text: str) -> tuple[float, ...]:
-    raw = base64.b64decode(text)
+    raw = base64.b64decode(text, validate=True)
     return struct.unpack(f"<{len(raw) // 8}d", raw)
+
+
+def _checked_table(table: object) -> dict[str, dict[str, str]]:
+    """The summary table, every packed list decoded once to prove it is whole: a damaged line
+    is refused when read, never half-used later."""
+    if not isinstance(table, dict):
+        raise ValueError("the summary table is not a mapping")
+    for step, row in table.items():
+        if not isinstance(step, str) or not isinstance(row, dict):
+            raise ValueError("a summary row is not a mapping")
+        for metric, packed in row.items():
+            if metric not in STAT_ORDER or not isinstance(packed, str):
+                raise ValueError(f"unknown metric {str(metric)[:40]!r} in the summary")
+            if len(unpack_values(packed)) != len(STAT_ORDER[metric]):
+                raise ValueError(f"the {metric} values of step {step[:40]!r} are cut short")
+    return table
 
 
 def _pack(text: str) -> str:
@@ -143,7 +147,7 @@ def make_lines(result: RunResult) -> tuple[str, str, str]:
         "started_at": result.started_at,
         "requests": result.requests(),
         "invalid": invalid_reason(result),
-        "dirty": bool((result.git or {}).get("dirty")),
+        "dirty": result.git is not None and result.git.dirty,
         "table": {
             step: {metric: pack_values(values) for metric, values in row.items()}
             for step, row in summary_table(result).items()
@@ -153,13 +157,13 @@ def make_lines(result: RunResult) -> tuple[str, str, str]:
         VERSION,
         run_id,
         quote(result.scenario, safe=""),
-        quote(testbed_key(result.testbed), safe=""),
+        quote(result.testbed.key, safe=""),
         _pack(json.dumps(summary, separators=(",", ":"))),
     )
     return run_id, " ".join(fields), f"{run_id} {_pack(full)}"
 
 
-class BadRecord(ValueError):
+class BadRecord(DataError):
     """A line that is not a record this peac can read (newer format, damaged)."""
 
 
@@ -169,20 +173,32 @@ def parse_line(line: str, commit: str, load: Loader | None = None) -> RunRecord:
         raise BadRecord(f"not a {VERSION} record: {line[:40]!r}")
     try:
         summary = json.loads(_unpack(parts[4]))
+        started_at = float(summary["started_at"])
+        if not math.isfinite(started_at):
+            raise ValueError("started_at is not a finite time")
         return RunRecord(
             run_id=parts[1],
             scenario=unquote(parts[2]),
             testbed=unquote(parts[3]),
-            started_at=float(summary["started_at"]),
+            started_at=started_at,
             requests=int(summary["requests"]),
             invalid=str(summary["invalid"]),
             dirty=bool(summary["dirty"]),
-            table=summary["table"],  # decoded per value on demand
+            table=_checked_table(summary["table"]),
             commit=commit,
             load=None if load is None else partial(load, commit, parts[1]),
         )
-    except (ValueError, KeyError, TypeError, AttributeError, zlib.error, struct.error) as exc:
-        raise BadRecord(f"damaged record {parts[1]!r}: {exc}") from None
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        OverflowError,
+        zlib.error,
+        struct.error,
+    ) as exc:
+        raise BadRecord(f"damaged record {parts[1][:20]!r}: {str(exc)[:120]}") from None
 
 
 def parse_note(

@@ -1,45 +1,18 @@
-"""A series: one metric's values along the base branch's first-parent history (pure data).
+"""Building a series (``peac.model.series``) from commits and the runs recorded on them.
 
-Built from commits (newest first, as git lists them) and the runs recorded on them; only runs of
-the same scenario and testbed are compared, and runs that cannot be judged (saturated, partial,
-empty) or were measured on a dirty work tree are left out with the reason counted.
+Commits come newest first, as git lists them; only runs of the same scenario and testbed are
+compared, and runs that cannot be judged (saturated, partial, empty) or were measured on a dirty
+work tree are left out with the reason counted. Pure: values a run's summary lacks come in
+``computed``, read beforehand by ``peac.history.reader.computed_values``.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
-from peac.history.gitrepo import Commit
+from peac.history.git import Commit
 from peac.history.records import RunRecord
-
-
-@dataclass(frozen=True)
-class Point:
-    commit: str
-    date: int
-    subject: str
-    values: tuple[float, ...]  # one per run recorded on this commit
-
-    @property
-    def value(self) -> float:
-        """The commit's value: the median of its runs."""
-        return float(statistics.median(self.values))
-
-    @property
-    def n(self) -> int:
-        return len(self.values)
-
-
-@dataclass
-class Series:
-    key: str
-    points: list[Point]  # oldest first
-    skipped: dict[str, int] = field(default_factory=dict)  # reason -> runs left out
-
-    def values(self) -> list[float]:
-        return [p.value for p in self.points]
+from peac.model.series import Point, Series
 
 
 def matching(
@@ -73,14 +46,22 @@ def build(
     scenario: str,
     testbed: str | None,
     key: str,
+    computed: Mapping[str, float] | None = None,
 ) -> Series:
-    """The series of ``key`` (``step|metric|stat``) along ``commits`` (given newest first)."""
+    """The series of ``key`` (``step|metric|stat``) along ``commits`` (given newest first);
+    ``computed`` holds values the summaries lack, by run id."""
     series = Series(key, [])
     for commit in reversed(commits):
         kept, skipped = matching(runs.get(commit.sha, ()), scenario, testbed)
         for reason, count in skipped.items():
             series.skipped[reason] = series.skipped.get(reason, 0) + count
-        values = tuple(v for v in (r.value(key) for r in kept) if v is not None)
+        extra = computed or {}
+        found = (r.value(key) for r in kept)
+        values = tuple(
+            v if v is not None else extra[r.run_id]
+            for r, v in zip(kept, found, strict=True)
+            if v is not None or r.run_id in extra
+        )
         if values:
             series.points.append(Point(commit.sha, commit.date, commit.subject, values))
     return series

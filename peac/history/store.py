@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from peac.errors import InputError
 from peac.history.records import RunRecord
-from peac.problems import PeacError
-from peac.results import RunResult
+from peac.model.results import RunResult
 
 
 class Store(Protocol):
@@ -48,4 +48,4 @@ def open_store(spec: str, repo: Path) -> Store:
         from peac.history.dirstore import DirectoryStore
 
         return DirectoryStore(Path(spec[4:]))
-    raise PeacError(f'--store: expected "git", "git:NOTES_REF" or "dir:PATH", got {spec!r}')
+    raise InputError(f'--store: expected "git", "git:NOTES_REF" or "dir:PATH", got {spec!r}')

@@ -8,12 +8,16 @@ short window measures meaningfully: latency, service time, error rate and check 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hdrh.histogram import HdrHistogram
 
-from peac import histogram as hist
-from peac.spec.plan import BudgetPlan, ObjectivePlan
+from peac.core import quantiles
+from peac.core.limits import breaches
+from peac.model import histogram as hist
+from peac.model.objectives import Objective, Tier
+from peac.model.units import show
 
 WINDOW = 10.0  # seconds per bucket; the rule sees the current and the previous bucket
 MIN_REQUESTS = 20  # fewer requests than this in the window say nothing yet
@@ -30,16 +34,16 @@ class _Bucket:
     checks_failed: int = 0
 
 
-def watched(budget: BudgetPlan) -> tuple[list[ObjectivePlan], list[ObjectivePlan]]:
+def watched(objectives: Sequence[Objective]) -> tuple[list[Objective], list[Objective]]:
     """(objectives checked during the run, abort_on_fail objectives that cannot be)."""
-    rules = [o for o in budget.objectives if o.abort_on_fail]
+    rules = [o for o in objectives if o.abort_on_fail]
     return [o for o in rules if o.metric in WATCHABLE], [
         o for o in rules if o.metric not in WATCHABLE
     ]
 
 
 class AbortWatch:
-    def __init__(self, rules: list[ObjectivePlan], start: float) -> None:
+    def __init__(self, rules: list[Objective], start: float) -> None:
         self.rules = rules
         self.steps = {r.step for r in rules} | {None}
         self.started = start
@@ -75,37 +79,25 @@ class AbortWatch:
             if requests < MIN_REQUESTS:
                 continue
             value = self._value(rule, buckets, requests)
-            if value is None or rule.fail is None:
+            if value is None:
                 continue
-            over = rule.fail.max is not None and value > rule.fail.max
-            under = rule.fail.min is not None and value < rule.fail.min
-            if over or under:
-                limit = rule.fail.max if over else rule.fail.min
+            for fired in breaches(rule, value, only=Tier.FAIL):
                 return (
-                    f'aborted: objective "{rule.name}" is {_show(value, rule.unit)} over the '
-                    f"last {span:.0f}s, beyond its fail limit {_show(limit or 0.0, rule.unit)}"
+                    f'aborted: objective "{rule.name}" is {show(value, rule.unit)} over the '
+                    f"last {span:.0f}s, beyond its {fired.setting} "
+                    f"{show(fired.threshold, rule.unit)}"
                 )
         return None
 
     @staticmethod
-    def _value(
-        rule: ObjectivePlan, buckets: tuple[_Bucket, _Bucket], requests: int
-    ) -> float | None:
+    def _value(rule: Objective, buckets: tuple[_Bucket, _Bucket], requests: int) -> float | None:
         if rule.metric in ("latency", "service_time"):
             source = [b.latency if rule.metric == "latency" else b.service for b in buckets]
             merged = hist.merged(h[rule.step] for h in source if rule.step in h)
-            return hist.stat_seconds(merged, rule.stat)
+            return quantiles.stat_seconds(merged, rule.stat)
         if rule.metric == "error_rate":
             return sum(b.errors.get(rule.step, 0) for b in buckets) / requests
         checks = sum(b.checks for b in buckets)
         if checks == 0:
             return None
         return 1 - sum(b.checks_failed for b in buckets) / checks
-
-
-def _show(value: float, unit: str) -> str:
-    if unit == "duration":
-        return f"{value * 1e3:.0f}ms"
-    if unit == "percent":
-        return f"{value * 100:.1f}%"
-    return f"{value:g}"

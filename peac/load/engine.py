@@ -5,30 +5,29 @@ RunResult. One event loop, one process; ``workers.py`` runs several of these as 
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 import socket
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
 from peac import __version__
-from peac import histogram as hist
 from peac.load import schedule
 from peac.load.abort import AbortWatch
+from peac.load.clock import Clock, LoopClock
+from peac.load.executors import executor_of
 from peac.load.health import HealthMonitor
 from peac.load.monitor import ServerWatch
 from peac.load.recorder import Recorder
 from peac.load.runtime import Runtime, prepare
 from peac.load.transport import LeanTransport
 from peac.load.vu import VirtualUser
-from peac.results import RunResult
-from peac.spec.plan import ObjectivePlan, ScenarioPlan
-from peac.spec.scenario import Load, PerVuIterations, SharedIterations
+from peac.model import histogram as hist
+from peac.model.objectives import Objective
+from peac.model.results import GitState, RunResult, ServerSide, Testbed
+from peac.spec.plan import ScenarioPlan
+from peac.spec.scenario import Load
 
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
 # Requests are written as headers then body; without TCP_NODELAY the body can wait for an ACK
@@ -49,15 +48,16 @@ class Progress:
 @dataclass
 class RunOptions:
     shard: schedule.Shard = field(default_factory=schedule.Shard)
-    start_at: float | None = None  # wall-clock time (time.time()) to start at
+    start_at: float | None = None  # wall-clock time (epoch seconds) to start at
     seed: int | None = None
-    transport: TransportFactory | None = None  # test seam: an httpx transport per VU
+    transport: TransportFactory | None = None  # seam: an httpx transport per VU (tests: mocks)
+    clock: Clock = field(default_factory=LoopClock)  # seam: tests run on virtual time
     environ: dict[str, str] | None = None
     progress: Callable[[Progress], None] | None = None
     stop: asyncio.Event | None = None
-    testbed: dict[str, Any] = field(default_factory=dict)
-    git: dict[str, Any] | None = None
-    abort_rules: tuple[ObjectivePlan, ...] = ()
+    testbed: Testbed = field(default_factory=Testbed)
+    git: GitState | None = None
+    abort_rules: tuple[Objective, ...] = ()
     server_pid: int | None = None
     transport_kind: str = "lean"  # "lean" (peac's HTTP/1.1 transport) or "httpx"
 
@@ -67,6 +67,8 @@ class Engine:
         self.plan = plan
         self.load = load
         self.options = options
+        self.clock = options.clock
+        self.shard = options.shard
         self.runtime: Runtime = prepare(plan, options.environ)
         self.stop = options.stop or asyncio.Event()
         self.vus: list[VirtualUser] = []
@@ -79,8 +81,9 @@ class Engine:
         # One TLS context for every VU: httpx builds a new one per client otherwise (~30 ms of
         # CA-bundle loading each, blocking the event loop while VUs are created mid-run).
         self.tls = httpx.create_ssl_context()
+        self.lags = hist.new()  # how late arrivals started against their schedule
 
-    def _new_vu(self, index: int) -> VirtualUser:
+    def new_vu(self, index: int) -> VirtualUser:
         defaults = self.plan.scenario.spec.defaults
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         transport: httpx.AsyncBaseTransport
@@ -106,6 +109,7 @@ class Engine:
             client,
             random.Random(self.seed + index),
             defaults.max_body,
+            self.clock,
             direct=direct,
             connect_timeout=defaults.connect_timeout,
         )
@@ -113,29 +117,25 @@ class Engine:
         return vu
 
     async def run(self) -> RunResult:
+        clock = self.clock
         if self.options.start_at is not None:
-            await asyncio.sleep(max(0.0, self.options.start_at - time.time()))
-        started_wall = time.time()
-        self.start = time.perf_counter()
+            await asyncio.sleep(max(0.0, self.options.start_at - clock.wall()))
+        started_wall = clock.wall()
+        self.start = clock.now()
         self.recorder = Recorder(self.start)
         if self.options.abort_rules:
             self.recorder.watch = AbortWatch(list(self.options.abort_rules), self.start)
-        monitor = HealthMonitor()
+        monitor = HealthMonitor(clock)
         monitor_task = asyncio.create_task(monitor.watch(self.stop))
         progress_task = asyncio.create_task(self._progress())
         abort_task = asyncio.create_task(self._abort_watch())
         server = None
         monitors = list(self.plan.scenario.spec.monitor)
         if self.options.shard.index == 0 and (monitors or self.options.server_pid is not None):
-            server = ServerWatch(monitors, self.options.server_pid, self.start)
+            server = ServerWatch(monitors, self.options.server_pid, self.start, clock)
         server_task = asyncio.create_task(server.run(self.stop) if server else _nothing())
         try:
-            if schedule.is_open_model(self.load):
-                await self._open_model()
-            elif isinstance(self.load, PerVuIterations | SharedIterations):
-                await self._iterations()
-            else:
-                await self._closed_model()
+            await executor_of(self.load).drive(self, self.load)
         finally:
             self.stop.set()
             for task in (monitor_task, progress_task, abort_task):
@@ -150,9 +150,9 @@ class Engine:
         for outcome in [*helpers, *self.crashes]:
             if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
                 raise outcome
-        ended_wall = time.time()
+        ended_wall = clock.wall()
         counters = self.recorder.counters
-        health = monitor.verdict(time.perf_counter() - self.start, self._lags)
+        health = monitor.verdict(clock.now() - self.start, self.lags)
         return RunResult(
             scenario=self.plan.name,
             scenario_digest=self.plan.digest,
@@ -170,7 +170,7 @@ class Engine:
             iteration_duration=self.recorder.iteration_duration,
             timeline=self.recorder.finish(),
             health=health,
-            server=server.to_json() if server else {},
+            server=server.result if server else ServerSide(),
         )
 
     def request_stop(self, reason: str) -> None:
@@ -180,9 +180,12 @@ class Engine:
             self.stop_reason = reason
             self.stop.set()
 
-    async def _sleep_until(self, offset: float) -> bool:
+    def record_lag(self, late: float) -> None:
+        hist.record_seconds(self.lags, late)
+
+    async def sleep_until(self, offset: float) -> bool:
         """Sleep until ``offset`` after the start; False when a stop came first."""
-        delay = self.start + offset - time.perf_counter()
+        delay = self.start + offset - self.clock.now()
         if delay <= 0:
             return not self.stop.is_set()
         try:
@@ -191,7 +194,7 @@ class Engine:
             return True
         return False
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
         self.tasks.add(task)
         task.add_done_callback(self._done)
@@ -201,7 +204,7 @@ class Engine:
         if not task.cancelled() and task.exception() is not None:
             self.crashes.append(task.exception())
 
-    async def _finish(self) -> None:
+    async def finish(self) -> None:
         """Give in-flight iterations the graceful-stop period, then cancel what is left."""
         for vu in self.vus:
             vu.stopping = self.stop.is_set()
@@ -212,132 +215,13 @@ class Engine:
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
 
-    # -- open model -------------------------------------------------------------------------
-    async def _open_model(self) -> None:
-        segments = schedule.rate_segments(self.load)
-        shard = self.options.shard
-        cap = max(1, math.ceil(getattr(self.load, "max_vus", 1) / shard.count))
-        max_wait = float(getattr(self.load, "max_wait", 0.0))
-        idle: list[VirtualUser] = []
-        waiting: deque[float] = deque()  # intended start times of arrivals waiting for a VU
-        busy = 0
-        counters = self.recorder.counters
-        self._lags = hist.new()
-
-        async def arrive(vu: VirtualUser, intended: float) -> None:
-            nonlocal busy
-            try:
-                await vu.iteration(intended)
-                while waiting and not self.stop.is_set():  # serve arrivals that waited for a VU
-                    queued = waiting.popleft()
-                    if time.perf_counter() - queued > max_wait:
-                        counters.dropped_arrivals += 1
-                        continue
-                    await vu.iteration(queued)
-            finally:
-                busy -= 1
-                self.recorder.active_vus = busy
-                idle.append(vu)
-
-        for offset in schedule.arrival_times(segments, shard):
-            if not await self._sleep_until(offset):
-                break
-            intended = self.start + offset
-            hist.record_seconds(self._lags, time.perf_counter() - intended)
-            counters.scheduled_arrivals += 1
-            if busy >= cap:
-                if max_wait > 0:
-                    waiting.append(intended)
-                else:
-                    counters.dropped_arrivals += 1
-                continue
-            vu = idle.pop() if idle else self._new_vu(len(self.vus) * shard.count + shard.index)
-            busy += 1
-            self.recorder.active_vus = busy
-            self._spawn(arrive(vu, intended))
-        await self._finish()
-        counters.dropped_arrivals += len(waiting)  # still waiting when the run ended
-        waiting.clear()
-
-    # -- closed model -----------------------------------------------------------------------
-    async def _closed_model(self) -> None:
-        segments = schedule.vu_segments(self.load)
-        end = schedule.total_duration(segments)
-        shard = self.options.shard
-        peak = schedule.peak_vus(self.load)
-        self._lags = hist.new()
-
-        async def loop(vu: VirtualUser, number: int) -> None:
-            while not self.stop.is_set():
-                now = time.perf_counter() - self.start
-                if now >= end:
-                    return
-                if schedule.vus_at(segments, now) > number:
-                    self.recorder.active_vus += 1
-                    try:
-                        await vu.iteration()
-                    finally:
-                        self.recorder.active_vus -= 1
-                else:
-                    await self._sleep_until(min(end, now + 0.05))
-
-        for number in range(peak):
-            if shard.owns(number):
-                self._spawn(loop(self._new_vu(number), number))
-        await self._sleep_until(end)
-        await self._finish()
-
-    async def _iterations(self) -> None:
-        load = self.load
-        assert isinstance(load, PerVuIterations | SharedIterations)
-        shard = self.options.shard
-        self._lags = hist.new()
-        numbers = [n for n in range(load.vus) if shard.owns(n)]
-        if isinstance(load, SharedIterations):
-            remaining = shard.split(load.iterations)
-            numbers = numbers or [shard.index]
-        else:
-            remaining = 0
-
-        async def loop(vu: VirtualUser) -> None:
-            nonlocal remaining
-            count = 0
-            while not self.stop.is_set():
-                if isinstance(load, SharedIterations):
-                    if remaining <= 0:
-                        return
-                    remaining -= 1
-                elif count >= load.iterations:
-                    return
-                count += 1
-                self.recorder.active_vus += 1
-                try:
-                    await vu.iteration()
-                finally:
-                    self.recorder.active_vus -= 1
-
-        for number in numbers:
-            self._spawn(loop(self._new_vu(number)))
-        if self.tasks:
-            done_all: asyncio.Future[Any] = asyncio.gather(*self.tasks, return_exceptions=True)
-            stop_wait: asyncio.Future[Any] = asyncio.ensure_future(self.stop.wait())
-            await asyncio.wait(
-                {done_all, stop_wait},
-                timeout=load.max_duration,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            stop_wait.cancel()
-            if not done_all.done() and not self.stop.is_set():
-                self.request_stop(f"max_duration {load.max_duration:g}s reached")
-        await self._finish()
-
     async def _abort_watch(self) -> None:
         watch = self.recorder.watch
         if watch is None:
             return
         while not self.stop.is_set():
             await asyncio.sleep(1.0)
-            reason = watch.verdict(time.perf_counter())
+            reason = watch.verdict(self.clock.now())
             if reason is not None:
                 self.request_stop(reason)
 
@@ -345,14 +229,14 @@ class Engine:
         report = self.options.progress
         if report is None:
             return
-        planned = _planned_duration(self.load)
+        planned = executor_of(self.load).planned_duration(self.load)
         while True:
             await asyncio.sleep(1.0)
             counters = self.recorder.counters
             recent = [s for s in self.recorder.timeline.values() if s.p95 is not None]
             report(
                 Progress(
-                    elapsed=time.perf_counter() - self.start,
+                    elapsed=self.clock.now() - self.start,
                     planned=planned,
                     requests=counters.requests,
                     errors=counters.failed_requests,
@@ -364,14 +248,6 @@ class Engine:
 
 async def _nothing() -> None:
     return None
-
-
-def _planned_duration(load: Load) -> float:
-    if schedule.is_open_model(load):
-        return schedule.total_duration(schedule.rate_segments(load))
-    if isinstance(load, PerVuIterations | SharedIterations):
-        return load.max_duration
-    return schedule.total_duration(schedule.vu_segments(load))
 
 
 async def execute(plan: ScenarioPlan, load: Load, options: RunOptions) -> RunResult:

@@ -12,8 +12,10 @@ import time
 
 from hdrh.histogram import HdrHistogram
 
-from peac import histogram as hist
-from peac.results import Health
+from peac.core import quantiles
+from peac.load.clock import Clock
+from peac.model import histogram as hist
+from peac.model.results import Health
 
 TICK = 0.05
 CPU_LIMIT = 0.90  # share of one core
@@ -22,21 +24,22 @@ SCHEDULE_LAG_LIMIT = 0.050
 
 
 class HealthMonitor:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
         self.loop_lag = hist.new()
         self.cpu_start = time.process_time()
 
     async def watch(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            before = time.perf_counter()
+            before = self.clock.now()
             await asyncio.sleep(TICK)
-            hist.record_seconds(self.loop_lag, max(0.0, time.perf_counter() - before - TICK))
+            hist.record_seconds(self.loop_lag, max(0.0, self.clock.now() - before - TICK))
 
     def verdict(self, elapsed: float, schedule_lags: HdrHistogram) -> Health:
         cpu = (time.process_time() - self.cpu_start) / max(elapsed, 1e-9)
-        loop_p99 = hist.stat_seconds(self.loop_lag, "p99") or 0.0
-        lag_p99 = hist.stat_seconds(schedule_lags, "p99") or 0.0
-        lag_max = hist.stat_seconds(schedule_lags, "max") or 0.0
+        loop_p99 = quantiles.stat_seconds(self.loop_lag, "p99") or 0.0
+        lag_p99 = quantiles.stat_seconds(schedule_lags, "p99") or 0.0
+        lag_max = quantiles.stat_seconds(schedule_lags, "max") or 0.0
         reasons = []
         if cpu >= CPU_LIMIT:
             reasons.append(f"generator CPU at {cpu:.0%} of a core (limit {CPU_LIMIT:.0%})")

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from typing import Any
 
 import httpx
 
+from peac.load.clock import Clock
+from peac.model.results import (
+    MonitorSeries,
+    ProcessSample,
+    ProcessSeries,
+    ScrapeSample,
+    ServerSide,
+)
 from peac.spec.scenario import Monitor
 
 MAX_BODY = 2 * 1024 * 1024
@@ -42,42 +48,34 @@ def parse_prometheus(text: str) -> dict[str, float]:
 
 
 class ServerWatch:
-    def __init__(self, monitors: list[Monitor], pid: int | None, start: float) -> None:
+    def __init__(
+        self, monitors: list[Monitor], pid: int | None, start: float, clock: Clock
+    ) -> None:
         self.monitors = monitors
-        self.pid = pid
         self.start = start
-        self.series: list[dict[str, Any]] = [
-            {
-                "name": m.name or m.url,
-                "url": m.url,
-                "interval": m.interval,
-                "errors": 0,
-                "last_error": "",
-                "samples": [],
-            }
-            for m in monitors
-        ]
-        self.process: dict[str, Any] | None = (
-            {"pid": pid, "samples": [], "error": ""} if pid is not None else None
+        self.clock = clock
+        self.result = ServerSide(
+            monitors=[MonitorSeries(m.name or m.url, m.url, m.interval) for m in monitors],
+            process=ProcessSeries(pid) if pid is not None else None,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
         tasks = [
             asyncio.create_task(self._scrape(m, s, stop))
-            for m, s in zip(self.monitors, self.series, strict=True)
+            for m, s in zip(self.monitors, self.result.monitors, strict=True)
         ]
-        if self.process is not None:
-            tasks.append(asyncio.create_task(self._sample_process(stop)))
+        if self.result.process is not None:
+            tasks.append(asyncio.create_task(self._sample_process(self.result.process, stop)))
         try:
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:
                 task.cancel()
 
-    async def _scrape(self, monitor: Monitor, series: dict[str, Any], stop: asyncio.Event) -> None:
+    async def _scrape(self, monitor: Monitor, series: MonitorSeries, stop: asyncio.Event) -> None:
         async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:
             while not stop.is_set():
-                t = time.perf_counter() - self.start
+                t = self.clock.now() - self.start
                 try:
                     body = b""
                     async with client.stream("GET", monitor.url) as response:
@@ -87,37 +85,28 @@ class ServerWatch:
                                 raise ValueError("metrics body larger than 2 MB")
                     response.raise_for_status()
                     values = parse_prometheus(body.decode("utf-8", errors="replace"))
-                    series["samples"].append({"t": round(t, 3), "values": values})
+                    series.samples.append(ScrapeSample(round(t, 3), values))
                 except (httpx.HTTPError, ValueError) as exc:
-                    series["errors"] += 1
-                    series["last_error"] = f"{type(exc).__name__}: {exc}"[:200]
+                    series.errors += 1
+                    series.last_error = f"{type(exc).__name__}: {exc}"[:200]
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=monitor.interval)
 
-    async def _sample_process(self, stop: asyncio.Event) -> None:
+    async def _sample_process(self, series: ProcessSeries, stop: asyncio.Event) -> None:
         import psutil
 
-        assert self.process is not None
         try:
-            process = psutil.Process(self.pid)
+            process = psutil.Process(series.pid)
             process.cpu_percent(None)
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=1.0)
-                t = time.perf_counter() - self.start
+                t = self.clock.now() - self.start
                 with process.oneshot():
-                    self.process["samples"].append(
-                        {
-                            "t": round(t, 3),
-                            "cpu_percent": process.cpu_percent(None),
-                            "rss_bytes": process.memory_info().rss,
-                        }
+                    series.samples.append(
+                        ProcessSample(
+                            round(t, 3), process.cpu_percent(None), process.memory_info().rss
+                        )
                     )
         except psutil.Error as exc:
-            self.process["error"] = f"{type(exc).__name__}: {exc}"[:200]
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"monitors": self.series}
-        if self.process is not None:
-            data["process"] = self.process
-        return data
+            series.error = f"{type(exc).__name__}: {exc}"[:200]

@@ -6,47 +6,16 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import urlsplit
 
-from peac.problems import PeacError
+from peac.errors import InputError
+from peac.load.executors import Overrides, executor_of
+from peac.model.urls import host_of
 from peac.spec.plan import ScenarioPlan
-from peac.spec.scenario import (
-    ConstantArrivalRate,
-    ConstantVus,
-    Load,
-    PerVuIterations,
-    RampingArrivalRate,
-    RampingVus,
-    SharedIterations,
-)
-from peac.urls import host_of
+from peac.spec.scenario import Load
 
 
-def override_load(load: Load, duration: float | None, rate: float | None, vus: int | None) -> Load:
-    updates: dict[str, object] = {}
-    name = load.executor
-    if duration is not None:
-        if isinstance(load, ConstantVus | ConstantArrivalRate):
-            updates["duration"] = duration
-        elif isinstance(load, RampingVus | RampingArrivalRate):
-            total = sum(s.duration for s in load.stages)
-            updates["stages"] = [
-                s.model_copy(update={"duration": s.duration * duration / total})
-                for s in load.stages
-            ]
-        elif isinstance(load, PerVuIterations | SharedIterations):
-            updates["max_duration"] = duration
-        else:
-            raise PeacError(f"--duration does not apply to the {name} executor; edit its phases")
-    if rate is not None:
-        if not isinstance(load, ConstantArrivalRate):
-            raise PeacError(f"--rate applies to constant-arrival-rate, not to {name}")
-        updates["rate"] = rate
-    if vus is not None:
-        if not isinstance(load, ConstantVus | PerVuIterations | SharedIterations):
-            raise PeacError(
-                f"--vus applies to constant-vus and the iteration executors, not {name}"
-            )
-        updates["vus"] = vus
-    return load.model_copy(update=updates) if updates else load
+def override_load(load: Load, changes: Overrides) -> Load:
+    """``load`` with the command-line changes that apply to its executor."""
+    return executor_of(load).override(load, changes)
 
 
 def override_target(plan: ScenarioPlan, base_url: str | None) -> ScenarioPlan:
@@ -56,10 +25,10 @@ def override_target(plan: ScenarioPlan, base_url: str | None) -> ScenarioPlan:
         return plan
     host = host_of(base_url)
     if host is None:
-        raise PeacError(f'--target: expected an absolute http(s) URL, got "{base_url}"')
+        raise InputError(f'--target: expected an absolute http(s) URL, got "{base_url}"')
     original = host_of(plan.scenario.spec.target.base_url) or ""
     if host != original and host not in plan.allowed_hosts:
-        raise PeacError(
+        raise InputError(
             f'--target: host "{host}" is not allowed by scenario {plan.name!r} '
             f"(allowed: {', '.join(sorted({original, *plan.allowed_hosts}))})"
         )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from hdrh.histogram import HdrHistogram
 
-from peac import histogram as hist
 from peac.load.abort import AbortWatch
-from peac.results import Counters, Second, Series
+from peac.model import histogram as hist
+from peac.model.results import Counters, Second, Series
 
 _OPEN_SECONDS = 3
 

@@ -16,11 +16,11 @@ from typing import Any
 import jmespath
 from jinja2 import Template
 
-from peac.problems import PeacError
+from peac.errors import InputError
+from peac.model.urls import host_of
 from peac.spec.plan import ScenarioPlan
 from peac.spec.scenario import Check, Step, ThinkTime
-from peac.templating import is_template, make_environment
-from peac.urls import host_of
+from peac.spec.templating import is_template, make_environment
 
 Renderable = Any  # str | Template | list | dict of those, or plain JSON values
 
@@ -209,7 +209,7 @@ def prepare(plan: ScenarioPlan, environ: dict[str, str] | None = None) -> Runtim
     scenario = plan.scenario.spec
     missing = [s.env for s in scenario.secrets.values() if s.env not in environ]
     if missing:
-        raise PeacError(
+        raise InputError(
             f"scenario {plan.name!r} declares secrets read from unset environment variables: "
             + ", ".join(missing)
         )

@@ -1,9 +1,9 @@
 """When load happens: arrival times of the open model and VU targets of the closed model.
 
-Pure functions of the scenario's load profile, so exactness is tested without clocks: arrival
-``j`` happens when the integral of the rate reaches ``j``, shard ``K/N`` takes the arrivals (or
-VU indices, or iterations) congruent to ``K`` modulo ``N``, and the shards of a plan partition its
-whole load exactly.
+Pure functions of a load profile (``Segment``s, from ``peac.load.executors``), so exactness is
+tested without clocks: arrival ``j`` happens when the integral of the rate reaches ``j``, shard
+``K/N`` takes the arrivals (or VU indices, or iterations) congruent to ``K`` modulo ``N``, and the
+shards of a plan partition its whole load exactly.
 """
 
 from __future__ import annotations
@@ -11,18 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from peac.spec.scenario import (
-    ConstantArrivalRate,
-    ConstantVus,
-    Load,
-    PerVuIterations,
-    RampingArrivalRate,
-    RampingVus,
-    SharedIterations,
-    Spike,
-    Stress,
-)
 
 
 @dataclass(frozen=True)
@@ -53,48 +41,6 @@ class Segment:
 
     def area(self) -> float:
         return (self.start + self.end) * self.duration / 2
-
-
-def rate_segments(load: Load) -> list[Segment]:
-    """Arrival rate over time for the open-model executors and presets (per second)."""
-    if isinstance(load, ConstantArrivalRate):
-        return [Segment(load.duration, load.rate, load.rate)]
-    if isinstance(load, RampingArrivalRate):
-        segments, rate = [], load.start_rate
-        for stage in load.stages:
-            segments.append(Segment(stage.duration, rate, stage.target))
-            rate = stage.target
-        return segments
-    if isinstance(load, Spike):
-        return [
-            Segment(load.before, load.base_rate, load.base_rate),
-            Segment(load.ramp, load.base_rate, load.peak_rate),
-            Segment(load.hold, load.peak_rate, load.peak_rate),
-            Segment(load.ramp, load.peak_rate, load.base_rate),
-            Segment(load.after, load.base_rate, load.base_rate),
-        ]
-    if isinstance(load, Stress):
-        steps = math.floor((load.max_rate - load.start_rate) / load.step_rate + 1e-9) + 1
-        rates = [load.start_rate + i * load.step_rate for i in range(steps)]
-        return [Segment(load.step_duration, r, r) for r in rates]
-    raise TypeError(f"{type(load).__name__} is not an open-model executor")
-
-
-def vu_segments(load: Load) -> list[Segment]:
-    """Target number of VUs over time for the time-based closed-model executors."""
-    if isinstance(load, ConstantVus):
-        return [Segment(load.duration, load.vus, load.vus)]
-    if isinstance(load, RampingVus):
-        segments, vus = [], float(load.start_vus)
-        for stage in load.stages:
-            segments.append(Segment(stage.duration, vus, stage.target))
-            vus = stage.target
-        return segments
-    raise TypeError(f"{type(load).__name__} has no VU profile")
-
-
-def is_open_model(load: Load) -> bool:
-    return isinstance(load, ConstantArrivalRate | RampingArrivalRate | Spike | Stress)
 
 
 def total_duration(segments: list[Segment]) -> float:
@@ -142,11 +88,3 @@ def vus_at(segments: list[Segment], t: float) -> float:
             return segment.start + (segment.end - segment.start) * x
         t0 += segment.duration
     return 0.0
-
-
-def peak_vus(load: Load) -> int:
-    if isinstance(load, PerVuIterations | SharedIterations | ConstantVus):
-        return load.vus
-    if isinstance(load, RampingVus):
-        return int(max([load.start_vus, *(s.target for s in load.stages)]))
-    return int(getattr(load, "max_vus", 1))

@@ -21,8 +21,6 @@ from typing import Any, cast
 import httptools
 import httpx
 
-_END = b""
-
 
 class _Connection(asyncio.Protocol):
     """One TCP connection; parses responses and queues their parts for the reader."""

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import random
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,9 +19,10 @@ import httpx
 from jinja2 import TemplateError
 
 from peac import __version__
+from peac.load.clock import Clock
 from peac.load.recorder import Recorder
 from peac.load.runtime import CompiledCheck, CompiledStep, Runtime, render
-from peac.urls import host_of
+from peac.model.urls import host_of
 
 DEFAULT_HEADERS = {
     "Accept": "*/*",
@@ -82,6 +82,7 @@ class VirtualUser:
         client: httpx.AsyncClient,
         rng: random.Random,
         max_body: int,
+        clock: Clock,
         direct: httpx.AsyncBaseTransport | None = None,
         connect_timeout: float = 5.0,
     ) -> None:
@@ -91,6 +92,7 @@ class VirtualUser:
         self.client = client
         self.rng = rng
         self.max_body = max_body
+        self.clock = clock
         self.captured: dict[str, Any] = {}
         self.iterations = 0
         self.stopping = False
@@ -149,10 +151,10 @@ class VirtualUser:
         }
 
     async def iteration(self, intended: float | None = None) -> None:
-        """Run one flow. ``intended`` is the open model's arrival time (perf_counter clock)."""
+        """Run one flow. ``intended`` is the open model's arrival time (on ``self.clock``)."""
         runtime = self.runtime
         flow = runtime.choose_flow(self.rng)
-        started = time.perf_counter() if intended is None else intended
+        started = self.clock.now() if intended is None else intended
         rows = runtime.feeder_rows(self.rng) if runtime.feeders else {}
         for position, step in enumerate(flow.steps):
             ok = await self._step(step, intended if position == 0 else None, rows)
@@ -161,7 +163,7 @@ class VirtualUser:
             if step.think is not None:
                 await asyncio.sleep(self._think(step))
         self.iterations += 1
-        self.recorder.iteration(time.perf_counter() - started)
+        self.recorder.iteration(self.clock.now() - started)
 
     def _think(self, step: CompiledStep) -> float:
         think = step.think
@@ -184,7 +186,8 @@ class VirtualUser:
             recorder.failure("blocked_host")
             return False
         sent = len(request.get("content") or b"")
-        send = time.perf_counter()
+        now = self.clock.now
+        send = now()
         failure: str | None = None
         status = "error"
         received = 0
@@ -199,12 +202,12 @@ class VirtualUser:
                         break
                     if step.needs_body:
                         chunks.append(chunk)
-                end = time.perf_counter()
+                end = now()
                 code = raw.status_code
                 status = f"{code // 100}xx"
                 response = _Response(code, raw.headers, b"".join(chunks), end - send)
         except Exception as exc:  # every transport failure is counted, none ends the run
-            end = time.perf_counter()
+            end = now()
             failure = _failure_for(exc)
         if response is not None and failure is None and response.status >= 400:
             accepted = step.accepted_status

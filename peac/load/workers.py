@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from queue import Empty
 from typing import Any
 
+from peac.errors import PeacError, WorkerError
 from peac.load.engine import Engine, Progress, RunOptions
 from peac.load.schedule import Shard
-from peac.problems import PeacError
-from peac.results import RunResult, from_json, merge, to_json
-from peac.spec.plan import ObjectivePlan, ScenarioPlan
+from peac.model.objectives import Objective
+from peac.model.results import GitState, RunResult, Testbed
+from peac.results.format import from_json, to_json
+from peac.results.merge import merge
+from peac.spec.plan import ScenarioPlan
 from peac.spec.scenario import Load
 
 STOP_SIGNALS = {signal.SIGINT: "interrupted (SIGINT)", signal.SIGTERM: "terminated (SIGTERM)"}
@@ -37,9 +40,10 @@ class RunRequest:
     workers: int
     start_at: float | None
     seed: int | None
-    testbed: dict[str, Any]
-    git: dict[str, Any] | None
-    abort_rules: tuple[ObjectivePlan, ...] = ()
+    testbed: Testbed
+    git: GitState | None
+    abort_rules: tuple[Objective, ...] = ()
+    environ: dict[str, str] | None = None  # what secrets are read from (None: os.environ)
     server_pid: int | None = None
     transport_kind: str = "lean"
 
@@ -57,6 +61,7 @@ async def _run_one(
         abort_rules=request.abort_rules,
         server_pid=request.server_pid,
         transport_kind=request.transport_kind,
+        environ=request.environ,
     )
     engine = Engine(request.plan, request.load, options)
     loop = asyncio.get_running_loop()
@@ -82,12 +87,16 @@ def _run_loop(work: Coroutine[Any, Any, RunResult]) -> RunResult:
 
 def _worker(request: RunRequest, index: int, results: Any) -> None:
     """One worker process: its shard of the load in its own event loop; the result goes back
-    through the queue (an error as a message, so the parent can report it)."""
+    through the queue. A PeacError goes back as itself (the parent raises the same error, so
+    the exit code is the one a single process would give); anything else as its description,
+    which the parent raises as an internal error."""
     shard = Shard(
         request.shard.index * request.workers + index, request.shard.count * request.workers
     )
     try:
-        results.put((index, to_json(_run_loop(_run_one(request, shard, None))), ""))
+        results.put((index, to_json(_run_loop(_run_one(request, shard, None))), None))
+    except PeacError as exc:
+        results.put((index, None, exc))
     except BaseException as exc:  # reported by the parent, never lost silently
         results.put((index, None, f"{type(exc).__name__}: {exc}"))
 
@@ -107,27 +116,38 @@ def run(request: RunRequest, progress: Callable[[Progress], None] | None = None)
     for process in processes:
         process.start()
     collected: dict[int, dict[str, Any]] = {}
-    errors: list[str] = []
+    failures: list[PeacError | str] = []
     with _forward_signals(processes):
-        while len(collected) + len(errors) < len(processes):
+        while len(collected) + len(failures) < len(processes):
             try:
                 index, data, error = queue.get(timeout=1.0)
             except Empty:
                 if not any(p.is_alive() for p in processes) and queue.empty():
-                    errors.append("a worker process died without a result")
+                    codes = sorted({p.exitcode for p in processes if p.exitcode})
+                    failures.append(f"a worker process died without a result (exit {codes})")
                     break
                 continue
             if data is None:
-                errors.append(f"worker {index + 1}: {error}")
+                failures.append(error)
             else:
                 collected[index] = data
     for process in processes:
         process.join(timeout=5)
-    if errors:
-        raise PeacError("load workers failed: " + "; ".join(errors))
+    _raise_first(failures)
     merged = merge([from_json(collected[i]) for i in sorted(collected)])
     merged.shards = [str(request.shard)]
     return merged
+
+
+def _raise_first(failures: list[PeacError | str]) -> None:
+    """The workers' failures as one error: the user's own mistake (a PeacError, the same in
+    every worker) exactly as one process would have raised it, else a WorkerError."""
+    for failure in failures:
+        if isinstance(failure, PeacError):
+            raise failure
+    if failures:
+        described = "; ".join(dict.fromkeys(str(f) for f in failures))
+        raise WorkerError(f"load workers failed: {described}")
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from peac.diff import Row
+from peac.core.diff import Row
 from peac.report import escape
 from peac.report.values import percent, show
 

@@ -1,10 +1,13 @@
-"""Escaping for text that came from pull requests (objective and step names) before it goes
-into Markdown or an annotation."""
+"""Escaping for untrusted text (names from pull requests, commit subjects, server answers)
+before it goes into Markdown, a terminal or CI log, or a GitHub workflow command: one place,
+one function per output format."""
 
 from __future__ import annotations
 
 import html
 import re
+
+from peac.errors import one_line
 
 # Enough to stop emphasis, code, links and images (no [ ]), table breaks and strikethrough;
 # HTML is escaped as entities, and values never start a line, so no block syntax can begin.
@@ -15,3 +18,19 @@ def markdown(value: object) -> str:
     """Literal text in Markdown: no HTML, no links, no formatting, no table breaks."""
     text = html.escape(str(value), quote=False).replace("\n", " ").replace("\r", " ")
     return _MARKDOWN.sub(r"\\\1", text)
+
+
+def terminal(value: object) -> str:
+    """One line of plain text for a terminal or CI log: control characters (line breaks, ANSI
+    escapes) written as visible escapes, so untrusted text cannot forge log lines or colours."""
+    return one_line(str(value))
+
+
+def workflow_data(text: str) -> str:
+    """The message part of a GitHub workflow command (``::error ...::MESSAGE``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def workflow_property(text: str) -> str:
+    """A property value of a GitHub workflow command (``file=...,title=...``)."""
+    return workflow_data(text).replace(":", "%3A").replace(",", "%2C")

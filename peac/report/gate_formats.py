@@ -7,8 +7,8 @@ import json
 import math
 from typing import Any
 
-from peac.gate import Verdict
-from peac.problem_formats import escape_data, escape_property
+from peac.model.verdict import Verdict
+from peac.report import escape
 from peac.report.context import GateContext
 from peac.report.verdict_rows import groups, rows
 
@@ -48,7 +48,7 @@ def verdict_data(verdict: Verdict, context: GateContext) -> dict[str, Any]:
     objectives = []
     for v in verdict.objectives:
         base = v.baseline
-        missing = v.reference.baseline if v.reference and base is None else None
+        missing = v.missing
         objectives.append(
             {
                 "name": v.objective.name,
@@ -83,7 +83,7 @@ def verdict_data(verdict: Verdict, context: GateContext) -> dict[str, Any]:
                     "excluded": list(base.excluded),
                     "drift": _number(base.drift),
                 },
-                "missing_baseline": getattr(missing, "reason", None),
+                "missing_baseline": None if missing is None else missing.reason,
                 "history": list(v.reference.recent) if v.reference else [],
             }
         )
@@ -155,12 +155,12 @@ def verdict_github(verdict: Verdict, context: GateContext) -> str:
             continue
         level = "error" if v.outcome == "fail" else "warning"
         src = v.objective.source
-        fired = [f"{f.tier}.{f.limit}" for f in v.fired if f.tier == v.outcome]
+        fired = [f.setting for f in v.fired if f.tier == v.outcome]
         line = v.objective.line_of(fired[0]) if fired else src.line
-        where = f"file={escape_property(context.budget_path)},line={line}"
-        title = escape_property(f"peac: {row.name} {v.status}")
-        message = escape_data("; ".join(line for _, line in row.why) or v.status)
+        where = f"file={escape.workflow_property(context.budget_path)},line={line}"
+        title = escape.workflow_property(f"peac: {row.name} {v.status}")
+        message = escape.workflow_data("; ".join(line for _, line in row.why) or v.status)
         lines.append(f"::{level} {where},title={title}::{message}")
     for note in verdict.notes:
-        lines.append(f"::error title=peac::{escape_data(note)}")
+        lines.append(f"::error title=peac::{escape.workflow_data(note)}")
     return "\n".join(lines) + ("\n" if lines else "") + verdict_text(verdict, context)

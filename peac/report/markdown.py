@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from peac.gate import Verdict
+from peac.model.verdict import Verdict
 from peac.report import escape
 from peac.report.context import GateContext
 from peac.report.verdict_rows import ICONS, groups, rows

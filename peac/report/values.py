@@ -1,27 +1,15 @@
-"""Numbers in the unit a budget writes them in, and sparklines of recent history."""
+"""Relative changes and sparklines of recent history (values: ``peac.model.units.show``)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 
+from peac.model.units import show
+
+__all__ = ["percent", "show", "spark"]
+
 BLOCKS = "▁▂▃▄▅▆▇█"
-
-
-def show(value: float | None, unit: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if unit == "duration":
-        if value < 1e-3:
-            return f"{value * 1e3:.2f} ms"
-        if value < 1.0:
-            return f"{value * 1e3:.1f} ms"
-        return f"{value:.2f} s"
-    if unit == "percent":
-        return f"{value * 100:.2f}%"
-    if unit == "rate":
-        return f"{value:.1f}/s"
-    return f"{value:g}"
 
 
 def percent(change: float | None) -> str:

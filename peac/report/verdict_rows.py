@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peac.gate import ObjectiveVerdict, Verdict
+from peac.model.verdict import Limit, ObjectiveVerdict, Verdict
 from peac.report.values import percent, show, spark
 
 ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "no-baseline": "❔", "invalid": "⛔"}
@@ -50,11 +50,11 @@ def why(v: ObjectiveVerdict, path: str) -> list[tuple[str, str]]:
     for fired in v.fired:  # one sentence per kind of limit: the most severe tier that fired
         if worst.setdefault(fired.limit, fired.tier) != fired.tier:
             continue
-        setting = f"{fired.tier}.{fired.limit}"
+        if fired.limit is Limit.CREEP:
+            continue  # explained by its note
+        setting = fired.setting
         where = f"{path}:{v.objective.line_of(setting)}"
-        if fired.limit == "max_regression" and fired.message == "creeping":
-            continue
-        if fired.limit == "max_regression":
+        if fired.limit is Limit.REGRESSION:
             base = v.baseline
             expected = show(base.expected if base else None, unit)
             p = f"p={v.p_adjusted:.3g}" if v.p_adjusted is not None else ""

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from peac import units
-from peac.problems import describe, did_you_mean
+from peac.errors import describe, did_you_mean
+from peac.model import units
+from peac.model.metrics import METRICS, Metric, Unit
+from peac.model.objectives import Limits, Policy, Rules, Source
+from peac.model.objectives import Objective as ObjectivePlan
+from peac.model.objectives import Tier as Outcome
 from peac.spec.budget import Budget, Objective, Tier
-from peac.spec.metrics import METRICS, Metric, Unit
 from peac.spec.paths import resolve_reference
-from peac.spec.plan import BudgetPlan, Limits, ObjectivePlan, ScenarioPlan, Source
+from peac.spec.plan import BudgetPlan, ScenarioPlan
 from peac.spec.scenario import Scenario
 from peac.spec.source import Loc
 from peac.spec.workspace import Loaded, Workspace, digest
@@ -66,10 +69,13 @@ def check_budget(loaded: Loaded, workspace: Workspace, plan_for: PlanFor) -> Bud
         source=Source(loaded.document.path, loaded.document.line, 1),
         digest=digest(model),
         scenario=scenario,
-        policy=model.spec.regression,
-        invalid_run=model.spec.invalid_run,
-        missing_baseline=model.spec.missing_baseline,
-        objectives=tuple(objectives),
+        rules=Rules(
+            name=model.metadata.name,
+            objectives=tuple(objectives),
+            policy=Policy(**model.spec.regression.model_dump()),
+            invalid_run=Outcome(model.spec.invalid_run),
+            missing_baseline=Outcome(model.spec.missing_baseline),
+        ),
     )
 
 

@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from peac.problems import did_you_mean
-from peac.spec.plan import FeederPlan, ScenarioPlan, Source
+from peac.errors import did_you_mean
+from peac.model.objectives import Source
+from peac.model.urls import host_of
+from peac.spec.plan import FeederPlan, ScenarioPlan
 from peac.spec.scenario import Scenario, Spike, Step, Stress
 from peac.spec.source import Loc
+from peac.spec.templating import BUILTIN_NAMES, is_template, template_strings
 from peac.spec.workspace import Loaded, Workspace, digest
-from peac.templating import BUILTIN_NAMES, is_template, template_strings
-from peac.urls import host_of
 
 Report = Callable[..., None]
 _HOST = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}))$")

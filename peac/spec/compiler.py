@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from peac.problems import Problem
+from peac.errors import Problem
 from peac.spec.budget import Budget
 from peac.spec.check_budget import check_budget
 from peac.spec.check_scenario import check_scenario

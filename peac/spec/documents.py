@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from peac.problems import Problem, describe, did_you_mean
+from peac.errors import Problem, describe, did_you_mean
 from peac.spec.budget import Budget
 from peac.spec.fields import StrictModel
 from peac.spec.locate import validate

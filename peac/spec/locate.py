@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from peac.problems import Problem, describe, did_you_mean
+from peac.errors import Problem, describe, did_you_mean
 from peac.spec.source import Document, Loc
 
 M = TypeVar("M", bound=BaseModel)

@@ -9,18 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from peac.spec.budget import RegressionPolicy
-from peac.spec.metrics import Unit
+from peac.model.objectives import Objective, Rules, Source
 from peac.spec.scenario import Scenario
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where something is written, for annotations that point reviewers at the line."""
-
-    path: str
-    line: int
-    col: int
 
 
 @dataclass(frozen=True)
@@ -42,43 +32,16 @@ class ScenarioPlan:
 
 
 @dataclass(frozen=True)
-class Limits:
-    max: float | None = None
-    min: float | None = None
-    max_regression: float | None = None
-
-
-@dataclass(frozen=True)
-class ObjectivePlan:
-    name: str
-    metric: str
-    stat: str
-    step: str | None
-    unit: Unit
-    higher_is_worse: bool
-    key: bool
-    weight: float
-    abort_on_fail: bool
-    warn: Limits | None
-    fail: Limits | None
-    source: Source
-    limit_lines: tuple[tuple[str, int], ...] = ()  # ("fail.max", line): where each limit is written
-
-    def line_of(self, setting: str) -> int:
-        """The line of ``warn.max``-style setting, or the objective's own line."""
-        return dict(self.limit_lines).get(setting, self.source.line)
-
-
-@dataclass(frozen=True)
 class BudgetPlan:
     name: str
     source: Source
     digest: str
     scenario: ScenarioPlan
-    policy: RegressionPolicy
-    invalid_run: str
-    missing_baseline: str
-    objectives: tuple[ObjectivePlan, ...]
+    rules: Rules  # what the judge needs: objectives, regression policy, invalid-run rules
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        return self.rules.objectives
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
-from peac.problems import Problem
+from peac.errors import Problem
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 40

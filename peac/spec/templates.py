@@ -8,7 +8,7 @@ from functools import cache
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from peac.templating import make_environment
+from peac.spec.templating import make_environment
 
 
 @dataclass(frozen=True)

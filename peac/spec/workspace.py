@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peac.problems import Problem
+from peac.errors import Problem
 from peac.spec.documents import check_document
 from peac.spec.fields import StrictModel
 from peac.spec.paths import display_path

@@ -1,0 +1,136 @@
+"""`peac gate`: load the budget, the head commit's results and the base branch's history, let
+the core judge them (``peac.core.judge``), render the verdict; exit 0 (pass or warn) or 1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from peac.app.budgets import load_budget
+from peac.core.judge import judge
+from peac.core.measures import invalid_reason, measure, values_of
+from peac.errors import InputError
+from peac.history.git import Repository
+from peac.history.reader import computed_values, read_history
+from peac.history.series import build
+from peac.history.store import open_store
+from peac.model.results import RunResult
+from peac.model.series import Series
+from peac.model.verdict import HeadRun
+from peac.report.context import GateContext
+from peac.report.registry import VERDICT, GateReport
+from peac.results.format import read
+from peac.results.merge import merge
+from peac.spec.paths import find_root
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateRequest:
+    root: Path  # inside the repository whose base branch holds the history
+    budget: Path
+    results: tuple[Path, ...]
+    base: str = "main"
+    fmt: str = "text"
+    store: str = "git"
+    commit: str | None = None  # the commit the results measured [default: theirs]
+    testbed: str | None = None
+    any_testbed: bool = False
+    remote: str | None = None
+    markdown_out: Path | None = None
+    step_summary: Path | None = None  # GitHub's job summary file, appended to (format github)
+
+
+def _head_commit(request: GateRequest, results: list[RunResult]) -> str:
+    commits = {r.git.commit for r in results if r.git is not None and r.git.commit}
+    if len(commits) > 1 and not request.commit:
+        raise InputError(
+            "the results measured different commits ("
+            + ", ".join(sorted(c[:7] for c in commits))
+            + "); give --commit or gate them separately"
+        )
+    return request.commit or (commits.pop() if commits else "HEAD")
+
+
+def _in_repository(path: Path, root: Path) -> str:
+    """A path as annotations need it: relative to the repository root when inside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def gate(request: GateRequest, out: TextIO) -> int:
+    budget = load_budget(request.budget, find_root(request.root))
+    results = [read(path) for path in request.results]
+    for path, result in zip(request.results, results, strict=True):
+        if result.scenario != budget.scenario.name:
+            raise InputError(
+                f"{path}: a run of scenario {result.scenario!r}, but budget {budget.name!r} "
+                f"judges scenario {budget.scenario.name!r}"
+            )
+    testbeds = {r.testbed.key for r in results}
+    testbed = None if request.any_testbed else request.testbed or sorted(testbeds)[0]
+    if testbed is not None and len(testbeds) > 1:
+        raise InputError(f"the results come from several testbeds ({', '.join(sorted(testbeds))})")
+    repo = Repository(request.root)
+    store = open_store(request.store, request.root)
+    history = read_history(
+        repo,
+        store,
+        request.base,
+        _head_commit(request, results),
+        budget.rules.policy.window,
+        request.remote,
+    )
+
+    keys = [o.series_key for o in budget.objectives]
+    head = [
+        HeadRun(path.name, values_of(result, keys), invalid_reason(result))
+        for path, result in zip(request.results, results, strict=True)
+    ]
+    notes = history.notes + history.bad
+    if len({r.scenario_digest for r in results}) == 1:
+        combined = merge(results)
+    else:
+        combined = results[0]
+        notes.append("the head results ran different versions of the scenario; not merged")
+    merged = {}
+    for o in budget.objectives:
+        value = measure(combined, o.metric, o.stat, o.step)
+        if value is not None:
+            merged[o.series_key] = value
+    series: dict[str, Series] = {
+        key: build(
+            history.commits,
+            history.runs,
+            budget.scenario.name,
+            testbed,
+            key,
+            computed_values(history.runs, key),
+        )
+        for key in keys
+    }
+
+    verdict = judge(budget.rules, head, merged, series)
+
+    report = GateReport(
+        verdict,
+        GateContext(
+            head=history.head,
+            base=request.base,
+            merge_base=history.merge_base,
+            testbed=testbed or "",
+            budget_path=_in_repository(request.budget, repo.root),
+            history_commits=len(history.commits),
+            notes=tuple(notes),
+        ),
+    )
+    out.write(VERDICT.render(request.fmt, report))
+    if request.markdown_out is not None:
+        request.markdown_out.parent.mkdir(parents=True, exist_ok=True)
+        request.markdown_out.write_text(VERDICT.render("markdown", report), encoding="utf-8")
+    if request.fmt == "github" and request.step_summary is not None:
+        with request.step_summary.open("a", encoding="utf-8") as handle:
+            handle.write(VERDICT.render("markdown", report))
+    return verdict.exit_code

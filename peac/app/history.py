@@ -1,0 +1,117 @@
+"""`peac history show/push/fetch`: the series results make along a branch, and sharing them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from peac.core.baseline import baseline, diagnostics
+from peac.core.measures import series_key
+from peac.errors import ExitCode, InputError, did_you_mean
+from peac.history.git import Repository
+from peac.history.gitnotes import GitNotesStore
+from peac.history.reader import computed_values, read_history
+from peac.history.records import RunRecord
+from peac.history.series import build
+from peac.history.store import open_store
+from peac.model.metrics import metric_and_stat
+from peac.report.registry import SERIES
+from peac.report.series_formats import SeriesReport
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncRequest:
+    root: Path
+    direction: str  # push or fetch
+    remote: str = "origin"
+    store: str = "git"
+
+
+def sync(request: SyncRequest, out: TextIO) -> int:
+    store = open_store(request.store, request.root)
+    if not isinstance(store, GitNotesStore):
+        raise InputError(
+            f"history {request.direction} works on the git notes store; {store.describe()} is "
+            "synced by copying the directory (e.g. as a CI artifact)"
+        )
+    if request.direction == "fetch":
+        count = store.fetch(request.remote)
+        out.write(f"fetched {store.ref} from {request.remote}: {count} commits have results\n")
+    else:
+        attempts = store.push(request.remote)
+        retried = f" after {attempts} attempts" if attempts > 1 else ""
+        out.write(f"pushed {store.ref} to {request.remote}{retried}\n")
+    return ExitCode.OK
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowRequest:
+    root: Path
+    scenario: str | None = None
+    step: str | None = None
+    metric: str = "latency"
+    stat: str | None = None
+    branch: str = "main"
+    last: int = 30
+    testbed: str | None = None
+    any_testbed: bool = False
+    diagnostics: bool = False
+    fmt: str = "text"
+    store: str = "git"
+
+
+def _pick(values: set[str], given: str | None, what: str) -> str:
+    if given is not None:
+        if given not in values:
+            known = ", ".join(sorted(values)) or "none"
+            raise InputError(
+                f"no runs of {what} {given!r} in this history{did_you_mean(given, values)} "
+                f"(found: {known})"
+            )
+        return given
+    if len(values) == 1:
+        return next(iter(values))
+    if not values:
+        raise InputError("no recorded runs on this branch's history (peac record RESULT)")
+    raise InputError(
+        f"several {what}s in this history; pick one with --{what}: " + ", ".join(sorted(values))
+    )
+
+
+def show(request: ShowRequest, out: TextIO) -> int:
+    metric, stat = metric_and_stat(request.metric, request.stat)
+    repo = Repository(request.root)
+    store = open_store(request.store, request.root)
+    history = read_history(
+        repo, store, request.branch, request.branch, request.last, inclusive=True
+    )
+    records: list[RunRecord] = [r for runs in history.runs.values() for r in runs]
+    scenario = _pick({r.scenario for r in records}, request.scenario, "scenario")
+    mine = [r for r in records if r.scenario == scenario]
+    testbed = None
+    if not request.any_testbed:
+        newest = max(mine, key=lambda r: r.started_at)
+        testbed = _pick({r.testbed for r in mine}, request.testbed or newest.testbed, "testbed")
+    key = series_key(request.step, metric.name, stat)
+    series = build(
+        history.commits, history.runs, scenario, testbed, key, computed_values(history.runs, key)
+    )
+    direction = {"higher_is_worse": metric.higher_is_worse, "log_scale": metric.log_scale}
+    report = SeriesReport(
+        scenario=scenario,
+        testbed=testbed,
+        step=request.step,
+        metric=metric.name,
+        stat=stat,
+        unit=metric.unit,
+        branch=history.branch,
+        series=series,
+        history_commits=len(history.commits),
+        baseline=baseline(series.points, **direction),
+        diagnostics=diagnostics(series.points, **direction) if request.diagnostics else None,
+        backtested=request.diagnostics,
+        notes=tuple(history.notes + history.bad),
+    )
+    out.write(SERIES.render(request.fmt, report))
+    return ExitCode.OK

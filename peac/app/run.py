@@ -1,0 +1,97 @@
+"""`peac run`: compile a scenario, run it against its target, write the RunResult."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from peac.app.budgets import select_scenario
+from peac.errors import ExitCode
+from peac.history.git import work_tree_state
+from peac.load import workers
+from peac.load.abort import watched
+from peac.load.engine import Progress
+from peac.load.executors import Overrides
+from peac.load.machine import fingerprint
+from peac.load.overrides import override_load, override_target
+from peac.load.schedule import Shard
+from peac.model.units import show
+from peac.report.registry import RUN, RunReport
+from peac.results.format import check_writable, write
+from peac.spec.paths import find_root
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRequest:
+    root: Path  # where the run starts; file references stay inside its git work tree
+    scenario: str  # path, optionally with #name
+    out: Path
+    budget: Path | None = None
+    changes: Overrides = field(default_factory=Overrides)
+    workers: int = 1
+    shard: Shard = field(default_factory=Shard)
+    start_at: float | None = None
+    testbed: str | None = None
+    seed: int | None = None
+    target: str | None = None
+    progress: bool = False
+    server_pid: int | None = None
+    transport: str = "lean"
+    environ: Mapping[str, str] | None = None  # where secrets come from [default: os.environ]
+
+
+def _progress_line(out: TextIO) -> Callable[[Progress], None]:
+    def report(p: Progress) -> None:
+        out.write(
+            f"\r{p.elapsed:5.0f}s / {p.planned:.0f}s  {p.requests} reqs "
+            f"({p.requests / max(p.elapsed, 1e-9):.0f}/s)  p95 {show(p.p95, 'duration')}  "
+            f"errors {p.errors}  VUs {p.active_vus}   "
+        )
+        out.flush()
+
+    return report
+
+
+def run(request: RunRequest, out: TextIO, err: TextIO) -> int:
+    root = find_root(request.root)
+    scenario, budget = select_scenario(request.scenario, request.budget, root)
+    check_writable(request.out)
+    plan = override_target(scenario, request.target)
+    rules, unwatchable = watched(budget.objectives) if budget else ([], [])
+    for objective in unwatchable:
+        err.write(
+            f'note: abort_on_fail of "{objective.name}" is not checked during the run '
+            "(only latency, service_time, error_rate and check_pass_rate are)\n"
+        )
+    work = workers.RunRequest(
+        plan=plan,
+        load=override_load(plan.scenario.spec.load, request.changes),
+        shard=request.shard,
+        workers=request.workers,
+        start_at=request.start_at,
+        seed=request.seed,
+        testbed=fingerprint(request.testbed),
+        git=work_tree_state(Path(plan.source.path).resolve().parent),
+        abort_rules=tuple(rules),
+        server_pid=request.server_pid,
+        transport_kind=request.transport,
+        environ=None if request.environ is None else dict(request.environ),
+    )
+    progress = _progress_line(err) if request.progress else None
+    started = time.monotonic()
+    result = workers.run(work, progress)
+    if progress is not None:
+        err.write("\n")
+    write(result, request.out)
+    out.write(RUN.render("text", RunReport(result)))
+    out.write(f"result written to {request.out} ({time.monotonic() - started:.1f}s)\n")
+    if result.stop_reason.startswith("aborted"):
+        return ExitCode.FAILED
+    if result.partial and result.stop_reason.startswith("interrupted"):
+        return ExitCode.INTERRUPTED
+    if result.partial and result.stop_reason.startswith("terminated"):
+        return ExitCode.TERMINATED
+    return ExitCode.OK

@@ -1,0 +1,30 @@
+"""`peac validate`: check budget and scenario files, report every problem, exit 0 or 2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from peac.errors import ExitCode
+from peac.report.registry import VALIDATION, ValidationReport
+from peac.spec.compiler import compile_paths
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidateRequest:
+    paths: tuple[Path, ...]
+    root: Path | None = None  # file references stay inside it [default: the git work tree]
+    fmt: str = "text"
+
+
+def validate(request: ValidateRequest, out: TextIO) -> int:
+    compilation = compile_paths(request.paths, request.root)
+    plan = compilation.plan
+    summary = (
+        f"ok: {len(compilation.files)} file(s), {len(plan.scenarios)} scenario(s), "
+        f"{len(plan.budgets)} budget(s)"
+    )
+    report = ValidationReport(compilation.problems, compilation.files, summary)
+    out.write(VALIDATION.render(request.fmt, report))
+    return ExitCode.OK if compilation.ok else ExitCode.BAD_INPUT

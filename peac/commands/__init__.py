@@ -1,1 +1,0 @@
-"""One module per subcommand: a plain function taking a request and returning an exit code."""

@@ -1,0 +1,216 @@
+"""The judge: a budget's rules, the head commit's runs and the base branch's series in; one
+verdict with its evidence out. Pure: no git, no files, no printing, no clock.
+
+Each objective is judged twice. Against the budget's absolute limits (``max``/``min``), and
+against history: a regression counts only when it is significant (beyond the forecast's
+prediction bound, or a rank test when several head runs exist, after Holm or Benjamini-Hochberg
+correction across the run's objectives) AND larger than both the policy's ``min_effect`` and the
+tier's ``max_regression``. A run that cannot be judged, a missing value or a missing baseline is
+never a silent pass: the rules say what it counts as, and the verdict says why.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from peac.core.baseline import baseline, p_value
+from peac.core.limits import breaches
+from peac.core.significance import adjust, rank_test
+from peac.model.baseline import Baseline, Missing
+from peac.model.objectives import Objective, Rules, Tier, worst
+from peac.model.series import Series
+from peac.model.verdict import (
+    Fired,
+    HeadRun,
+    Limit,
+    ObjectiveVerdict,
+    Reference,
+    Status,
+    Verdict,
+)
+
+RECENT = 20  # history values kept for the sparkline
+
+
+def has_regression_limit(objective: Objective) -> bool:
+    return any(limits.max_regression is not None for _, limits in objective.tiers())
+
+
+def reference(objective: Objective, series: Series | None, confidence: float) -> Reference:
+    """The baseline of one objective's series, with the runs left out named when it is missing."""
+    points = series.points if series is not None else []
+    base = baseline(
+        points,
+        higher_is_worse=objective.higher_is_worse,
+        log_scale=objective.log_scale,
+        confidence=confidence,
+    )
+    if isinstance(base, Missing) and series is not None and series.skipped:
+        base = Missing(f"{base.reason} (runs left out: {series.skipped_text()})", base.n)
+    recent = tuple(series.values()[-RECENT:]) if series is not None else ()
+    return Reference(base, recent)
+
+
+@dataclass
+class _Draft:
+    objective: Objective
+    value: float | None
+    runs: tuple[float, ...]
+    reference: Reference
+    effect: float | None = None
+    test: str = ""
+    p_value: float | None = None
+
+
+def _compare(draft: _Draft, head_runs: int) -> None:
+    """Effect size and one-sided p-value of the head against the baseline."""
+    base = draft.reference.baseline
+    if not isinstance(base, Baseline) or draft.value is None:
+        return
+    worse = "greater" if base.higher_is_worse else "less"
+    if head_runs >= 2 and len(base.samples) >= 3 and len(draft.runs) >= 2:
+        draft.p_value = rank_test(draft.runs, base.samples, worse)
+        draft.effect = base.effect(float(statistics.median(draft.runs)))
+        draft.test = f"Mann-Whitney U, {len(draft.runs)} head vs {len(base.samples)} base runs"
+    else:
+        draft.p_value = p_value(base, draft.value)
+        draft.effect = base.effect(draft.value)
+        draft.test = f"forecast bound at {base.confidence:.0%}"
+
+
+def judge(
+    rules: Rules,
+    head: Sequence[HeadRun],
+    merged: Mapping[str, float],
+    history: Mapping[str, Series],
+) -> Verdict:
+    """The verdict on ``head`` (its runs, and ``merged``: the values of their exact merge) for
+    every objective of ``rules``; ``history`` holds the base branch's series of each
+    objective, keyed by ``Objective.series_key``."""
+    policy = rules.policy
+    invalid = "; ".join(dict.fromkeys(f"{r.name}: {r.invalid}" for r in head if r.invalid))
+    if not head:
+        invalid = "no result for the head commit"
+    drafts = []
+    for objective in rules.objectives:
+        key = objective.series_key
+        runs = tuple(r.values[key] for r in head if key in r.values and not r.invalid)
+        ref = reference(objective, history.get(key), policy.confidence)
+        draft = _Draft(objective, merged.get(key), runs, ref)
+        _compare(draft, len(head))
+        drafts.append(draft)
+
+    tested = [d for d in drafts if d.p_value is not None]
+    adjusted = dict(
+        zip(
+            (id(d) for d in tested),
+            adjust([d.p_value or 0.0 for d in tested], policy.correction),
+            strict=True,
+        )
+    )
+    verdicts = [_judge_one(d, adjusted.get(id(d)), rules) for d in drafts]
+
+    outcome = worst([v.outcome for v in verdicts])
+    notes = []
+    if invalid:
+        notes.append(f"the run cannot be judged: {invalid} (invalid_run: {rules.invalid_run})")
+        outcome = worst([outcome, rules.invalid_run])
+    key_failed = [v.objective.name for v in verdicts if v.objective.key and v.outcome is Tier.FAIL]
+    return Verdict(
+        budget=rules.name,
+        outcome=outcome,
+        headline=_headline(outcome, verdicts, invalid, key_failed),
+        invalid=invalid,
+        objectives=tuple(sorted(verdicts, key=lambda v: not v.objective.key)),
+        correction=policy.correction,
+        alpha=policy.alpha,
+        min_effect=policy.min_effect,
+        runs=len(head),
+        notes=tuple(notes),
+    )
+
+
+def _judge_one(draft: _Draft, p_adjusted: float | None, rules: Rules) -> ObjectiveVerdict:
+    objective, policy = draft.objective, rules.policy
+    notes: list[str] = []
+    if draft.value is None:
+        where = f'step "{objective.step}"' if objective.step else "the run"
+        notes.append(f"no value: {where} has nothing to measure {objective.metric} on")
+        return ObjectiveVerdict(
+            objective,
+            Status.INVALID,
+            rules.invalid_run,
+            None,
+            draft.runs,
+            draft.reference,
+            notes=tuple(notes),
+        )
+    fired = breaches(objective, draft.value)
+    significant = p_adjusted is not None and p_adjusted < policy.alpha
+    base = draft.reference.baseline
+    if isinstance(base, Baseline) and draft.effect is not None:
+        for tier, limits in objective.tiers():
+            if limits.max_regression is None:
+                continue
+            threshold = max(limits.max_regression, policy.min_effect)
+            if significant and draft.effect > threshold:
+                fired.append(
+                    Fired(tier, Limit.REGRESSION, limits.max_regression, "worse than the baseline")
+                )
+        creep = _creep(base, policy.min_effect, policy.alpha)
+        if creep and has_regression_limit(objective):
+            notes.append(creep)
+            fired.append(Fired(Tier.WARN, Limit.CREEP, policy.min_effect, creep))
+    outcome = worst([f.tier for f in fired])
+    status = Status(outcome.value)
+    if isinstance(base, Missing) and has_regression_limit(objective):
+        notes.append(f"no baseline: {base.reason} (missing_baseline: {rules.missing_baseline})")
+        if outcome is Tier.PASS or rules.missing_baseline.rank > outcome.rank:
+            status = Status.NO_BASELINE
+            outcome = worst([outcome, rules.missing_baseline])
+    return ObjectiveVerdict(
+        objective,
+        status,
+        outcome,
+        draft.value,
+        draft.runs,
+        draft.reference,
+        effect=draft.effect,
+        test=draft.test,
+        p_value=draft.p_value,
+        p_adjusted=p_adjusted,
+        significant=significant,
+        fired=tuple(fired),
+        notes=tuple(notes),
+    )
+
+
+def _creep(base: Baseline, min_effect: float, alpha: float) -> str:
+    """A slow, steady worsening over the window that no single commit made significant."""
+    worse = base.drift if base.higher_is_worse else -base.drift
+    if base.since is not None or base.drift_p >= alpha or not min_effect < worse < math.inf:
+        return ""
+    return (
+        f"creeping: {base.drift:+.1%} along the trend of the last {base.window} commits "
+        f"(Mann-Kendall p={base.drift_p:.3f})"
+    )
+
+
+def _headline(
+    outcome: Tier, verdicts: Sequence[ObjectiveVerdict], invalid: str, key_failed: list[str]
+) -> str:
+    counts = {
+        s: sum(v.status is s for v in verdicts)
+        for s in (Status.FAIL, Status.WARN, Status.NO_BASELINE)
+    }
+    parts = [f"{n} {s}" for s, n in counts.items() if n]
+    detail = ", ".join(parts) if parts else f"all {len(verdicts)} objectives pass"
+    text = f"{outcome.upper()}: {detail}"
+    if key_failed:
+        text += f"; key objective(s) failed: {', '.join(key_failed)}"
+    if invalid:
+        text += f"; run cannot be judged ({invalid})"
+    return text

@@ -1,0 +1,1 @@
+"""The demo web shop: the service the bundled scenario and budget describe."""

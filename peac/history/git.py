@@ -1,0 +1,189 @@
+"""The one way peac talks to git: the user's repository as peac needs it (revisions,
+first-parent history, shallow clones, notes), with git's own errors turned into ``GitError``
+messages that say what is missing and what to run.
+
+GitPython finds the repository and reads its config; commands run as ``git`` subprocesses
+(bounded in time) because notes, fetch and ``cat-file --batch`` are simplest and fastest there.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from peac.errors import GitError
+from peac.model.results import GitState
+
+FALLBACK_IDENTITY = ("-c", "user.name=peac", "-c", "user.email=peac@localhost")
+TIMEOUT = 600.0  # seconds for one git command (a fetch of a large history included)
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    date: int  # committer time, epoch seconds
+    subject: str
+
+
+class Repository:
+    """A git work tree (or bare repository), driven through GitPython."""
+
+    def __init__(self, path: Path) -> None:
+        import git
+
+        try:
+            self.repo: Any = git.Repo(path, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GitError(
+                f"{path}: not inside a git repository (run peac inside your project's clone)"
+            ) from None
+        self._identity: tuple[str, ...] | None = None
+
+    @property
+    def git_dir(self) -> Path:
+        return Path(self.repo.git_dir)
+
+    @property
+    def root(self) -> Path:
+        return Path(self.repo.working_dir or self.repo.git_dir)
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run git in this repository; the caller looks at the return code."""
+        return run_git(self.root, *self.identity(), *args, stdin=stdin)
+
+    def git(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
+        """Run git; a failure becomes a GitError with git's own last line of complaint."""
+        done = self.run(*args, stdin=stdin)
+        if check and done.returncode != 0:
+            raise GitError(f"git {args[0]}: {complaint(done)}")
+        return done.stdout if done.returncode == 0 else ""
+
+    def identity(self) -> tuple[str, ...]:
+        """Notes are commits; CI machines often have no git identity, so lend one."""
+        if self._identity is None:
+            reader = self.repo.config_reader()
+            has = reader.has_option("user", "email") and reader.has_option("user", "name")
+            self._identity = () if has else FALLBACK_IDENTITY
+        return self._identity
+
+    def resolve(self, revision: str) -> str | None:
+        out = self.git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", check=False)
+        return out.strip() or None
+
+    def commit(self, revision: str) -> str:
+        """The full sha of ``revision``, or a GitError naming it."""
+        sha = self.resolve(revision)
+        if sha is None:
+            hint = " (this clone is shallow; fetch more history)" if self.shallow() else ""
+            raise GitError(f"no commit {revision!r} in {self.root}{hint}")
+        return sha
+
+    def shallow(self) -> bool:
+        return self.git("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    def first_parent(self, start: str, limit: int) -> list[Commit]:
+        """``start`` and its first-parent ancestors, newest first."""
+        out = self.git("log", "--first-parent", f"-n{limit}", "--format=%H%x00%ct%x00%s", start)
+        commits = []
+        for line in out.splitlines():
+            sha, date, subject = line.split("\x00", 2)
+            commits.append(Commit(sha, int(date), subject))
+        return commits
+
+    def merge_base(self, head: str, base: str) -> str | None:
+        return self.git("merge-base", head, base, check=False).strip() or None
+
+    def remotes(self) -> list[str]:
+        return self.git("remote").split()
+
+    def resolve_branch(self, branch: str) -> str:
+        """A branch name as given, or its remote-tracking branch (CI checkouts often have no
+        local ``main``)."""
+        for candidate in (branch, *(f"{r}/{branch}" for r in self.remotes())):
+            if self.resolve(candidate):
+                return candidate
+        raise GitError(
+            f"no branch {branch!r} here (nor on any remote: {', '.join(self.remotes()) or 'none'});"
+            f" fetch it, e.g. git fetch origin {branch}"
+        )
+
+    def deepen(self, remote: str, branch: str, by: int) -> bool:
+        """Fetch ``by`` more commits of history for a shallow clone; False when that failed."""
+        return self.run("fetch", "-q", f"--deepen={by}", remote, branch).returncode == 0
+
+    def cat_blobs(self, shas: list[str]) -> dict[str, str]:
+        """Contents of many blobs through one ``git cat-file --batch`` process."""
+        if not shas:
+            return {}
+        try:
+            done = subprocess.run(
+                ["git", "cat-file", "--batch"],
+                cwd=self.repo.git_dir,
+                input=("\n".join(shas) + "\n").encode("ascii"),
+                capture_output=True,
+                check=False,
+                timeout=TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            raise GitError(f"git cat-file: no answer within {TIMEOUT:g}s") from None
+        if done.returncode != 0:
+            said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
+            raise GitError(
+                f"git cat-file: {(said or ['failed'])[-1]} (is the repository damaged? git fsck)"
+            )
+        out, pos, blobs = done.stdout, 0, {}
+        for sha in shas:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) < 3 or header[1] == b"missing":
+                continue
+            size = int(header[2])
+            blobs[sha] = out[pos : pos + size].decode("utf-8", errors="replace")
+            pos += size + 1
+        return blobs
+
+
+def complaint(done: subprocess.CompletedProcess[str]) -> str:
+    """The line of git's output that says what went wrong."""
+    lines = [x for x in (done.stderr.strip() or done.stdout.strip()).splitlines() if x.strip()]
+    errors = [x for x in lines if x.startswith(("fatal:", "error:", " ! "))]
+    return (errors or lines or ["failed"])[-1].strip()
+
+
+def run_git(
+    cwd: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``git ARGS`` in ``cwd``, bounded in time; a missing git or a hang is a GitError."""
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=TIMEOUT,
+            env=env,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed (or not on PATH); peac needs it") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0] if args else ''}: no answer within {TIMEOUT:g}s") from None
+
+
+def work_tree_state(path: Path) -> GitState | None:
+    """The commit checked out where ``path`` is, and whether the work tree has uncommitted
+    changes; None when ``path`` is not inside a git work tree."""
+    inside = run_git(path, "rev-parse", "--is-inside-work-tree")
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        return None
+    head = run_git(path, "rev-parse", "--verify", "--quiet", "HEAD")
+    if head.returncode != 0:
+        return None  # a repository with no commit yet: nothing to attach the run to
+    status = run_git(path, "status", "--porcelain", "--untracked-files=no")
+    if status.returncode != 0:
+        raise GitError(f"git status: {complaint(status)}")
+    return GitState(commit=head.stdout.strip(), dirty=bool(status.stdout.strip()))

@@ -1,0 +1,82 @@
+"""A baseline: what the base branch's history says the next commit should measure (plain data;
+computed by ``peac.core.baseline``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Missing:
+    """No baseline, and why (for the verdict's evidence)."""
+
+    reason: str
+    n: int = 0
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A forecast of the next commit by one model, on the model's scale (log or plain)."""
+
+    name: str
+    center: float  # forecast of the next commit
+    scale: float  # predictive standard deviation
+    df: float  # degrees of freedom of the predictive t distribution
+    aicc: float
+
+
+@dataclass(frozen=True)
+class Baseline:
+    expected: float  # original scale
+    bound: float  # one-sided prediction bound on the worse side, at ``confidence``
+    confidence: float
+    higher_is_worse: bool
+    log_scale: bool
+    fit: Fit
+    considered: tuple[str, ...]  # models compared by AICc
+    commits: tuple[str, ...]  # commits whose values the model used, oldest first
+    window: int  # commits with runs in the window before cleaning
+    since: str | None  # first commit of the current level when a change point cut the window
+    excluded: tuple[str, ...]  # isolated outlier commits left out
+    samples: tuple[float, ...]  # every run value of the commits used (for rank tests)
+    drift: float  # relative change over the window along a robust trend line
+    drift_p: float  # Mann-Kendall p-value of that trend
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n(self) -> int:
+        return len(self.commits)
+
+    def transform(self, value: float) -> float:
+        return math.log(value) if self.log_scale else value
+
+    def effect(self, value: float) -> float:
+        """Relative change from the expected value, positive when worse."""
+        if self.expected == 0:
+            return 0.0 if value == 0 else math.copysign(math.inf, value)
+        change = value / self.expected - 1.0
+        return change if self.higher_is_worse else -change
+
+    def describe(self) -> str:
+        """The model in words, without values (the reporter adds them in their unit)."""
+        scale = "log values" if self.log_scale else "values"
+        parts = [f"{self.fit.name} on {scale} of {self.n} commit(s)"]
+        if self.since:
+            parts.append(f"since the change point at {self.since[:7]}")
+        if self.excluded:
+            shown = ", ".join(c[:7] for c in self.excluded)
+            parts.append(f"{len(self.excluded)} outlier(s) left out ({shown})")
+        if len(self.considered) > 1:
+            parts.append(f"chosen by AICc over {', '.join(self.considered)}")
+        return "; ".join(parts + list(self.notes))
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """How well the baseline forecast this series' own past, one commit ahead."""
+
+    forecasts: int
+    mape: float  # mean absolute percentage error
+    rmse: float  # root mean squared error, original unit
+    alarm_rate: float  # share of past commits that would have been flagged beyond the bound

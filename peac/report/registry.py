@@ -1,0 +1,98 @@
+"""Every command's outputs, chosen by name from one registry per kind of report.
+
+A command builds one report object (plain data) and asks the registry for the format the user
+chose; adding a format is one entry here, and the CLI's choices are checked against these names
+by a test. Renderers decide nothing: every number and word of judgement comes from the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from peac.core.diff import Row
+from peac.errors import InputError, Problem
+from peac.model.results import RunResult
+from peac.model.verdict import Verdict
+from peac.report import diff_formats, gate_formats, markdown, problems, run_summary, series_formats
+from peac.report.context import GateContext
+from peac.report.series_formats import SeriesReport
+
+R = TypeVar("R")
+
+
+class Reporters(Generic[R]):
+    """The formats one kind of report can be rendered in."""
+
+    def __init__(self, kind: str, formats: Mapping[str, Callable[[R], str]]) -> None:
+        self.kind = kind
+        self.formats = dict(formats)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.formats)
+
+    def render(self, fmt: str, report: R) -> str:
+        renderer = self.formats.get(fmt)
+        if renderer is None:
+            raise InputError(
+                f"--format: {self.kind} reports come as {', '.join(self.names)}, not {fmt!r}"
+            )
+        return renderer(report)
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    problems: Sequence[Problem]
+    files: Sequence[str]
+    summary: str  # shown when there is no problem
+
+
+@dataclass(frozen=True)
+class GateReport:
+    verdict: Verdict
+    context: GateContext
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    rows: Sequence[Row]
+    title: str
+    alpha: float
+
+
+@dataclass(frozen=True)
+class RunReport:
+    result: RunResult
+
+
+VALIDATION: Reporters[ValidationReport] = Reporters(
+    "validation",
+    {
+        "text": lambda r: problems.as_text(r.problems, r.files, r.summary),
+        "json": lambda r: problems.as_json(r.problems, r.files, r.summary),
+        "github": lambda r: problems.as_github(r.problems, r.files, r.summary),
+    },
+)
+VERDICT: Reporters[GateReport] = Reporters(
+    "gate",
+    {
+        "text": lambda r: gate_formats.verdict_text(r.verdict, r.context),
+        "markdown": lambda r: markdown.verdict_markdown(r.verdict, r.context),
+        "json": lambda r: gate_formats.verdict_json(r.verdict, r.context),
+        "junit": lambda r: gate_formats.verdict_junit(r.verdict, r.context),
+        "github": lambda r: gate_formats.verdict_github(r.verdict, r.context),
+    },
+)
+DIFF: Reporters[DiffReport] = Reporters(
+    "diff",
+    {
+        "text": lambda r: diff_formats.diff_text(r.rows, r.title, r.alpha),
+        "markdown": lambda r: diff_formats.diff_markdown(r.rows, r.title, r.alpha),
+    },
+)
+SERIES: Reporters[SeriesReport] = Reporters(
+    "history", {"text": series_formats.series_text, "json": series_formats.series_json}
+)
+RUN: Reporters[RunReport] = Reporters("run", {"text": lambda r: run_summary.summary(r.result)})

@@ -1,0 +1,76 @@
+"""Merging results of one scenario (shards, workers, repeated runs): counts and histograms add
+exactly, so N shards give the numbers one big run would have given."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from peac.errors import InputError
+from peac.model.results import Health, RunResult, Second, Series
+
+
+def merge(results: Sequence[RunResult]) -> RunResult:
+    """One result from shards of the same scenario version (same digest)."""
+    if not results:
+        raise InputError("nothing to merge")
+    digests = {r.scenario_digest for r in results}
+    if len(digests) > 1:
+        raise InputError(
+            "cannot merge results of different scenario versions (their digests differ: "
+            + ", ".join(sorted(d[:12] for d in digests))
+            + ")"
+        )
+    first = results[0]
+    scraped = [r.server for r in results if r.server.monitors or r.server.process]
+    total = RunResult(
+        scenario=first.scenario,
+        scenario_digest=first.scenario_digest,
+        executor=first.executor,
+        started_at=min(r.started_at for r in results),
+        ended_at=max(r.ended_at for r in results),
+        peac_version=first.peac_version,
+        testbed=first.testbed,
+        git=first.git,
+        shards=[shard for r in results for shard in r.shards],
+        partial=any(r.partial for r in results),
+        stop_reason="; ".join(dict.fromkeys(r.stop_reason for r in results if r.stop_reason)),
+        server=scraped[0] if scraped else first.server,  # only one shard scrapes
+    )
+    for result in results:
+        total.counters.add(result.counters)
+        total.iteration_duration.add(result.iteration_duration)
+        for key, series in result.series.items():
+            into = total.series.setdefault(key, Series(*key))
+            into.latency.add(series.latency)
+            into.service_time.add(series.service_time)
+    total.timeline = _merge_timelines(results, total.started_at)
+    total.health = _merge_health([r.health for r in results])
+    return total
+
+
+def _merge_timelines(results: Iterable[RunResult], start: float) -> list[Second]:
+    """Counts add per second; a merged second keeps the worst shard's quantiles (an upper bound)."""
+    merged: dict[int, Second] = {}
+    for result in results:
+        offset = round(result.started_at - start)
+        for second in result.timeline:
+            into = merged.setdefault(second.t + offset, Second(second.t + offset))
+            into.requests += second.requests
+            into.errors += second.errors
+            into.active_vus += second.active_vus
+            for name in ("p50", "p95", "p99"):
+                values = [v for v in (getattr(into, name), getattr(second, name)) if v is not None]
+                setattr(into, name, max(values) if values else None)
+    return [merged[t] for t in sorted(merged)]
+
+
+def _merge_health(healths: Sequence[Health]) -> Health:
+    saturated = [h for h in healths if h.saturated]
+    return Health(
+        saturated=bool(saturated),
+        reason="; ".join(dict.fromkeys(h.reason for h in saturated)),
+        cpu_percent=max(h.cpu_percent for h in healths),
+        loop_lag_p99=max(h.loop_lag_p99 for h in healths),
+        schedule_lag_p99=max(h.schedule_lag_p99 for h in healths),
+        schedule_lag_max=max(h.schedule_lag_max for h in healths),
+    )
