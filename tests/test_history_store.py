@@ -121,16 +121,14 @@ from pathlib import Path
 sys.path[:0] = [{root!r}]
 from tests.history_helpers import make_result, lognormal
 from peac.history.gitnotes import GitNotesStore
-from peac.history.reader import computed_values
 clone, index, shas = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
 store = GitNotesStore(clone)
 for k, sha in enumerate(shas):
     seed = index * 100 + k
     result = make_result({{"home": lognormal(0.05, 0.2, 50, seed)}}, started_at=1.7e9 + seed)
     print(store.record(sha, result)[0])
-Path(sys.argv[1], "ready").write_text("")
-while not Path(sys.argv[1]).parent.joinpath("go").exists():
-    pass
+print("ready", flush=True)
+sys.stdin.readline()  # the barrier: every writer pushes when the test says go
 print("attempts", store.push("origin"))
 """
 
@@ -148,22 +146,24 @@ def test_eight_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
         writers.append(
             subprocess.Popen(
                 [sys.executable, "-c", script, str(clone), str(index), *shas],
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
         )
-    clones = [tmp_path / f"writer{i}" for i in range(8)]
-    deadline = 60.0
-    import time
-
-    start = time.monotonic()
-    while not all((c / "ready").exists() for c in clones):
-        assert time.monotonic() - start < deadline, "writers did not get ready"
-        assert all(w.poll() is None for w in writers), [w.communicate() for w in writers]
-        time.sleep(0.01)
-    (tmp_path / "go").write_text("")  # all push at once
     written = []
+    for writer in writers:  # each says ready (its runs recorded) and waits on its stdin
+        assert writer.stdout is not None
+        for line in iter(writer.stdout.readline, ""):
+            if line.strip() == "ready":
+                break
+            written.append(line.strip())
+        assert writer.poll() is None, writer.communicate()
+    for writer in writers:  # all push at once
+        assert writer.stdin is not None
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
     for writer in writers:
         out, err = writer.communicate(timeout=120)
         assert writer.returncode == 0, err
@@ -251,3 +251,28 @@ def test_json_of_history_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     commit(repo, "unmeasured")
     code, out, _ = run_cli("history", "show", "--step", "home", "--testbed", "ci")
     assert "(1 of 7 commits have no matching runs)" in out
+
+
+def test_history_show_diagnostics_backtest_the_series(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, 12)
+    store = GitNotesStore(repo)
+    for i, sha in enumerate(shas):
+        store.record(sha, _result(i))
+    monkeypatch.chdir(repo)
+    code, out, err = run_cli("history", "show", "--step", "home", "--diagnostics")
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("diagnostics:"))
+    assert line.startswith("diagnostics: one-step forecasts of the last 9 commits: MAPE ")
+    assert "beyond the bound" in line
+    code, out, err = run_cli(
+        "history", "show", "--step", "home", "--diagnostics", "--format", "json"
+    )
+    assert code == 0, err
+    checks = json.loads(out)["diagnostics"]
+    assert checks["forecasts"] == 9
+    assert 0 <= checks["alarm_rate"] <= 1
+    code, out, _ = run_cli("history", "show", "--step", "home", "--diagnostics", "--last", "3")
+    assert "diagnostics: too few commits to backtest the forecast" in out

@@ -1,0 +1,168 @@
+"""The engine's scheduling and recording, exactly, through its two seams: an in-memory httpx
+transport (``MockTransport``) and a virtual clock. No sockets and no waiting: a 10-second run
+takes milliseconds, and every count and latency is the one the schedule implies. Real loopback
+servers prove the whole path in test_runner.py."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from peac.core import quantiles
+from peac.load.engine import RunOptions, execute
+from peac.model.objectives import Limits, Objective, Source
+from peac.model.results import RunResult
+from peac.spec.plan import ScenarioPlan
+from tests.runner_helpers import scenario
+from tests.virtual_time import EPOCH, VirtualClock, run_virtual
+
+Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
+FLOW = "    - name: h\n      steps:\n        - path: /x\n"
+
+
+def answering_after(seconds: float, status: int = 200) -> Handler:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(seconds)  # virtual: the server takes exactly this long
+        return httpx.Response(status, content=b"ok")
+
+    return handler
+
+
+def run(plan: ScenarioPlan, handler: Handler, **options: object) -> RunResult:
+    opts = RunOptions(
+        seed=1,
+        environ={},
+        clock=VirtualClock(),
+        transport=lambda: httpx.MockTransport(handler),
+        **options,  # type: ignore[arg-type]
+    )
+    return run_virtual(execute(plan, plan.scenario.spec.load, opts))
+
+
+def plan_for(tmp_path: Path, load: str, flows: str = FLOW) -> ScenarioPlan:
+    return scenario(tmp_path, "http://127.0.0.1:9", load, flows)
+
+
+def test_open_model_runs_every_arrival_on_schedule(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, "{executor: constant-arrival-rate, rate: 10/s, duration: 10s}")
+    result = run(plan, answering_after(0.05))
+    c = result.counters
+    assert (c.scheduled_arrivals, c.dropped_arrivals, c.iterations, c.requests) == (
+        100,
+        0,
+        100,
+        100,
+    )
+    # every request took exactly 50 ms (HDR keeps 3 significant digits)
+    for stat in ("min", "p50", "max"):
+        assert quantiles.stat_seconds(result.latency(), stat) == pytest.approx(0.05, rel=1e-3)
+    assert [s.requests for s in result.timeline] == [10] * 10
+    assert result.started_at == EPOCH
+    assert result.duration == pytest.approx(10.0, abs=0.06)
+    assert not result.health.saturated
+
+
+def test_closed_model_vus_loop_back_to_back(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, "{executor: constant-vus, vus: 2, duration: 5s, graceful_stop: 1s}")
+    result = run(plan, answering_after(0.125))  # a binary fraction: no rounding at the end
+    # two VUs, each 8 requests a second of 125 ms for 5 s
+    assert result.counters.requests == 80
+    assert quantiles.stat_seconds(result.latency(), "max") == pytest.approx(0.125, rel=1e-3)
+
+
+def test_a_busy_generator_drops_arrivals_and_counts_them(tmp_path: Path) -> None:
+    plan = plan_for(
+        tmp_path, "{executor: constant-arrival-rate, rate: 10/s, duration: 2s, max_vus: 1}"
+    )
+    result = run(plan, answering_after(0.25))
+    c = result.counters
+    # one VU busy 250 ms per arrival takes those at 0.0, 0.3, 0.6, ... 1.8 s; the rest find
+    # it busy and are dropped
+    assert c.scheduled_arrivals == 20
+    assert c.requests == 7
+    assert c.dropped_arrivals == 13
+
+
+def test_waiting_arrivals_count_their_wait_into_latency(tmp_path: Path) -> None:
+    plan = plan_for(
+        tmp_path,
+        "{executor: constant-arrival-rate, rate: 10/s, duration: 1s, max_vus: 1, max_wait: 5s}",
+    )
+    result = run(plan, answering_after(0.2))
+    c = result.counters
+    assert (c.requests, c.dropped_arrivals) == (10, 0)
+    # the last arrival (0.9 s) starts at 9 x 0.2 = 1.8 s and ends at 2.0 s: 1.1 s of latency,
+    # while the server's own service time stays 200 ms
+    assert quantiles.stat_seconds(result.latency(), "max") == pytest.approx(1.1, rel=1e-3)
+    assert quantiles.stat_seconds(result.latency(service=True), "max") == pytest.approx(
+        0.2, rel=1e-3
+    )
+
+
+def test_shared_iterations_end_when_the_work_is_done(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, "{executor: shared-iterations, vus: 3, iterations: 30}")
+    result = run(plan, answering_after(0.1))
+    assert result.counters.iterations == 30
+    assert result.duration == pytest.approx(1.0, abs=0.06)  # 30 x 100 ms over 3 VUs
+    assert not result.partial
+
+
+def test_max_duration_stops_iterations_and_says_so(tmp_path: Path) -> None:
+    plan = plan_for(
+        tmp_path,
+        "{executor: per-vu-iterations, vus: 1, iterations: 100, max_duration: 2200ms, "
+        "graceful_stop: 1s}",
+    )
+    result = run(plan, answering_after(0.5))
+    assert result.partial
+    assert result.stop_reason == "max_duration 2.2s reached"
+    # four done by the stop at 2.2 s; the one in flight finishes within graceful_stop, at 2.5 s
+    assert result.counters.iterations == 5
+    assert result.duration == pytest.approx(2.5, abs=0.06)
+
+
+def test_abort_on_fail_stops_a_lost_run(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, "{executor: constant-arrival-rate, rate: 20/s, duration: 60s}")
+    rule = Objective(
+        name="error_rate rate",
+        metric="error_rate",
+        stat="rate",
+        step=None,
+        unit="percent",
+        higher_is_worse=True,
+        key=False,
+        weight=1.0,
+        abort_on_fail=True,
+        warn=None,
+        fail=Limits(max=0.05),
+        source=Source("b.yaml", 1, 1),
+    )
+    result = run(plan, answering_after(0.01, status=500), abort_rules=(rule,))
+    assert result.partial
+    assert result.stop_reason.startswith('aborted: objective "error_rate rate" is 100.00%')
+    assert "beyond its fail.max 5.00%" in result.stop_reason
+    # the watch looks once a second and needs 20 requests: it stops within the first seconds
+    assert result.counters.scheduled_arrivals <= 3 * 20
+    assert result.counters.failures["http_5xx"] == result.counters.requests
+
+
+def test_a_stop_request_ends_the_run_with_a_partial_result(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, "{executor: constant-vus, vus: 1, duration: 60s, graceful_stop: 1s}")
+    stop = asyncio.Event()
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            stop.set()  # as the SIGINT handler does, via Engine.request_stop
+        await asyncio.sleep(0.1)
+        return httpx.Response(200)
+
+    result = run(plan, handler, stop=stop)
+    assert result.counters.requests == 5  # the one in flight finished within graceful_stop
+    assert result.duration < 1.0
