@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from hdrh.histogram import HdrHistogram
+
+from peac.core import quantiles
 from peac.load.engine import RunOptions, execute
 from peac.load.schedule import Shard
 from peac.model.results import RunResult
@@ -34,3 +37,10 @@ def run(
 ) -> RunResult:
     options = RunOptions(shard=shard or Shard(), seed=seed, environ=environ or {})
     return asyncio.run(execute(plan, plan.scenario.spec.load, options))
+
+
+def stat(histogram: HdrHistogram, name: str) -> float:
+    """A statistic of a histogram that must have values, in seconds."""
+    value = quantiles.stat_seconds(histogram, name)
+    assert value is not None, f"no {name}: the histogram is empty"
+    return value

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from peac.core.diff import compare
+from peac.core.diff import Row, compare
 from peac.history.gitnotes import GitNotesStore
+from peac.model.results import RunResult
 from peac.results.format import write
 from tests.cli_helpers import run_cli
 from tests.history_helpers import lognormal, make_repo, make_result
 
 
-def runs(median: float, seeds: range):  # type: ignore[no-untyped-def]
+def runs(median: float, seeds: range) -> list[RunResult]:
     return [
         make_result({"home": lognormal(median, 0.3, 300, s)}, started_at=1.7e9 + s) for s in seeds
     ]
 
 
-def row(rows, step: str, metric: str, stat: str):  # type: ignore[no-untyped-def]
+def row(rows: Sequence[Row], step: str, metric: str, stat: str) -> Row:
     return next(r for r in rows if (r.step, r.metric, r.stat) == (step, metric, stat))
 
 
@@ -39,7 +41,8 @@ def test_single_runs_use_a_bootstrap_over_requests() -> None:
     assert p95.test == "bootstrap"
     assert p95.significant(0.05)
     same = compare(runs(0.1, range(1)), runs(0.1, range(1, 2)))
-    assert row(same, "", "latency", "p50").p_value > 0.05  # type: ignore[operator]
+    p50 = row(same, "", "latency", "p50")
+    assert p50.p_value is not None and p50.p_value > 0.05
     assert row(same, "", "throughput", "rate").test == ""  # nothing to test one rate with
 
 
@@ -67,14 +70,19 @@ def test_diff_command_on_files_and_commits(tmp_path: Path, monkeypatch: pytest.M
     assert "| all steps | latency p50 |" in out
 
 
-def test_diff_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_repo(tmp_path / "repo", 2)
-    monkeypatch.chdir(tmp_path / "repo")
-    for args, message in [
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
         (["diff", "HEAD~1", "HEAD"], "no recorded runs"),
         (["diff", "nope", "HEAD"], "no commit 'nope'"),
         (["diff", "x.json", "HEAD"], "x.json: no such result file"),
-    ]:
-        code, _, err = run_cli(*args)
-        assert code == 2, args
-        assert message in err
+    ],
+)
+def test_diff_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    make_repo(tmp_path / "repo", 2)
+    monkeypatch.chdir(tmp_path / "repo")
+    code, _, err = run_cli(*args)
+    assert code == 2, args
+    assert message in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,13 @@ def test_generated_doc_is_current(relative: str) -> None:
     )
 
 
-def test_schema_command_writes_the_published_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["peac.schema.json", "budget.schema.json", "scenario.schema.json"])
+def test_schema_command_writes_the_published_files(tmp_path: Path, name: str) -> None:
     code, out, _ = run_cli("schema", "--out", str(tmp_path))
     assert code == 0
-    for name in ("peac.schema.json", "budget.schema.json", "scenario.schema.json"):
-        written = (tmp_path / name).read_text(encoding="utf-8")
-        assert written == (REPO / "docs" / "schema" / name).read_text(encoding="utf-8")
-        assert name in out
+    written = (tmp_path / name).read_text(encoding="utf-8")
+    assert written == (REPO / "docs" / "schema" / name).read_text(encoding="utf-8")
+    assert name in out
 
 
 def test_schema_of_one_kind_to_stdout() -> None:
@@ -45,18 +46,40 @@ def _documents(path: Path) -> list[object]:
     return [d.data for d in documents]
 
 
-def test_published_schema_accepts_valid_and_rejects_invalid_files() -> None:
+@pytest.fixture(scope="module")
+def schema_errors() -> Callable[[object], list[object]]:
+    """What the published schema finds wrong with one document."""
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((REPO / "docs" / "schema" / "peac.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
-    valid = [*(REPO / "budgets").glob("*.yaml"), *(EXAMPLES / "valid").glob("*.yaml")]
-    for path in valid:
-        for document in _documents(path):
-            errors = list(validator.iter_errors(document))
-            assert errors == [], (path, errors[:1])
-    for name in ("unknown-key", "duration-word", "unknown-executor", "budget-bad-correction"):
-        (document,) = _documents(EXAMPLES / "invalid" / f"{name}.yaml")
-        assert list(validator.iter_errors(document)), name
+
+    def errors(document: object) -> list[object]:
+        return list(validator.iter_errors(document))
+
+    return errors
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*(REPO / "budgets").glob("*.yaml"), *(EXAMPLES / "valid").glob("*.yaml")]),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_published_schema_accepts_valid_files(
+    path: Path, schema_errors: Callable[[object], list[object]]
+) -> None:
+    for document in _documents(path):
+        errors = schema_errors(document)
+        assert errors == [], (path, errors[:1])
+
+
+@pytest.mark.parametrize(
+    "name", ["unknown-key", "duration-word", "unknown-executor", "budget-bad-correction"]
+)
+def test_published_schema_rejects_invalid_files(
+    name: str, schema_errors: Callable[[object], list[object]]
+) -> None:
+    (document,) = _documents(EXAMPLES / "invalid" / f"{name}.yaml")
+    assert schema_errors(document), name
 
 
 def test_getting_started_examples_validate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

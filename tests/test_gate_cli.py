@@ -54,7 +54,14 @@ spec:
 """
 
 
-def shop_result(seed: int, checkout: float = 0.2, errors: int = 0, **kw: object) -> RunResult:
+def shop_result(
+    seed: int,
+    checkout: float = 0.2,
+    errors: int = 0,
+    *,
+    scenario: str = "shop",
+    saturated: bool = False,
+) -> RunResult:
     return make_result(
         {
             "home": lognormal(0.05, 0.25, 400, seed),
@@ -62,7 +69,8 @@ def shop_result(seed: int, checkout: float = 0.2, errors: int = 0, **kw: object)
         },
         errors=errors,
         started_at=1_700_000_000.0 + seed,
-        **kw,  # type: ignore[arg-type]
+        scenario=scenario,
+        saturated=saturated,
     )
 
 
@@ -82,8 +90,10 @@ def make_shop(root: Path, commits: int = 20, missing: str = "warn", invalid: str
     return repo
 
 
-def head_result(repo: Path, path: Path, **kw: object) -> Path:
-    result = shop_result(500, **kw)  # type: ignore[arg-type]
+def head_result(
+    repo: Path, path: Path, *, checkout: float = 0.2, errors: int = 0, saturated: bool = False
+) -> Path:
+    result = shop_result(500, checkout, errors, saturated=saturated)
     result.git = GitState(commit=git(repo, "rev-parse", "HEAD"))
     write(result, path)
     return path
@@ -217,28 +227,29 @@ def test_markdown_escaping_of_untrusted_text() -> None:
     assert markdown("line\nbreak") == "line break"
 
 
-def test_bad_input_is_exit_2_with_one_line(shop: Path, tmp_path: Path) -> None:
-    head = head_result(shop, tmp_path / "h.json")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--budget", "budgets/broken.budget.yaml", "{tmp}/h.json"], "broken.budget.yaml:"),
+        (["--budget", "budgets/shop.budget.yaml", "nope.json"], "nope.json"),
+        (["--budget", "budgets/shop.budget.yaml", "{tmp}/other.json"], "scenario 'other'"),
+        (
+            ["--budget", "budgets/shop.budget.yaml", "--base", "trunk", "{tmp}/h.json"],
+            "no branch 'trunk'",
+        ),
+    ],
+)
+def test_bad_input_is_exit_2_with_one_line(
+    shop: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    head_result(shop, tmp_path / "h.json")
     other = shop_result(1, scenario="other")
     write(other, tmp_path / "other.json")
     (shop / "budgets/broken.budget.yaml").write_text("apiVersion: peac/v1\nkind: Budget\n")
-    cases = [
-        (["gate", "--budget", "budgets/broken.budget.yaml", str(head)], "broken.budget.yaml:"),
-        (["gate", "--budget", "budgets/shop.budget.yaml", "nope.json"], "nope.json"),
-        (
-            ["gate", "--budget", "budgets/shop.budget.yaml", str(tmp_path / "other.json")],
-            "scenario 'other'",
-        ),
-        (
-            ["gate", "--budget", "budgets/shop.budget.yaml", "--base", "trunk", str(head)],
-            "no branch 'trunk'",
-        ),
-    ]
-    for args, message in cases:
-        code, out, err = run_cli(*args)
-        assert code == 2, (args, out, err)
-        assert message in err
-        assert "Traceback" not in err
+    code, out, err = run_cli("gate", *(arg.format(tmp=tmp_path) for arg in args))
+    assert code == 2, (args, out, err)
+    assert message in err
+    assert "Traceback" not in err
 
 
 def test_a_shallow_clone_fetches_the_history_it_needs(

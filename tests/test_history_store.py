@@ -15,13 +15,13 @@ from peac.history.dirstore import DirectoryStore
 from peac.history.gitnotes import GitNotesStore
 from peac.history.reader import computed_values
 from peac.history.store import open_store
-from peac.model.results import GitState
+from peac.model.results import GitState, RunResult
 from peac.results.format import write
 from tests.cli_helpers import run_cli
 from tests.history_helpers import commit, git, lognormal, make_repo, make_result
 
 
-def _result(seed: int, testbed: str = "ci", scale: float = 1.0):  # type: ignore[no-untyped-def]
+def _result(seed: int, testbed: str = "ci", scale: float = 1.0) -> RunResult:
     return make_result(
         {"home": lognormal(0.05 * scale, 0.2, 200, seed)},
         started_at=1_700_000_000.0 + seed,
@@ -88,23 +88,28 @@ def test_record_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert "recording it on" in err
 
 
-def test_record_refuses_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["junk.json"], "junk.json: not a peac result file"),
+        (["absent.json"], "absent.json"),
+        (["--commit", "nope", "run.json"], "no commit 'nope'"),
+        (["--store", "s3:x", "run.json"], "--store: expected"),
+    ],
+)
+def test_record_refuses_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
     repo = tmp_path / "repo"
     make_repo(repo, 1)
     monkeypatch.chdir(repo)
     (tmp_path / "junk.json").write_text("{not json")
     write(_result(1), tmp_path / "run.json")
-    cases = [
-        (["record", str(tmp_path / "junk.json")], "junk.json: not a peac result file"),
-        (["record", str(tmp_path / "absent.json")], "absent.json"),
-        (["record", "--commit", "nope", str(tmp_path / "run.json")], "no commit 'nope'"),
-        (["record", "--store", "s3:x", str(tmp_path / "run.json")], "--store: expected"),
-    ]
-    for args, message in cases:
-        code, out, err = run_cli(*args)
-        assert code == 2, (args, out, err)
-        assert message in err
-        assert "Traceback" not in err
+    *options, name = args  # the file named last lives in tmp_path, outside the repository
+    code, out, err = run_cli("record", *options, str(tmp_path / name))
+    assert code == 2, (args, out, err)
+    assert message in err
+    assert "Traceback" not in err
     assert GitNotesStore(repo).commits() == set()  # nothing half-recorded
 
 

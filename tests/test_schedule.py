@@ -18,10 +18,15 @@ from peac.load.schedule import (
 )
 from peac.spec.scenario import ConstantArrivalRate, Spike, Stress
 
+# The presets are built from the text a scenario file holds ("40/s", "30s"), through the same
+# validation that turns it into numbers.
+
 
 def test_constant_rate_is_evenly_spaced() -> None:
     segments = rate_segments(
-        ConstantArrivalRate(executor="constant-arrival-rate", rate="40/s", duration="30s")
+        ConstantArrivalRate.model_validate(
+            {"executor": "constant-arrival-rate", "rate": "40/s", "duration": "30s"}
+        )
     )
     times = list(arrival_times(segments))
     assert len(times) == total_arrivals(segments) == 1200
@@ -37,27 +42,34 @@ def test_ramp_from_zero_follows_the_integral() -> None:
     assert all(a < b for a, b in itertools.pairwise(times))
 
 
-def test_spike_and_stress_presets() -> None:
+def test_spike_preset() -> None:
     spike = rate_segments(
-        Spike(
-            executor="spike",
-            base_rate="10/s",
-            peak_rate="100/s",
-            before="10s",
-            ramp="2s",
-            hold="5s",
-            after="10s",
+        Spike.model_validate(
+            {
+                "executor": "spike",
+                "base_rate": "10/s",
+                "peak_rate": "100/s",
+                "before": "10s",
+                "ramp": "2s",
+                "hold": "5s",
+                "after": "10s",
+            }
         )
     )
     assert [s.start for s in spike] == [10, 10, 100, 100, 10]
     assert total_arrivals(spike) == 100 + 110 + 500 + 110 + 100
+
+
+def test_stress_preset() -> None:
     stress = rate_segments(
-        Stress(
-            executor="stress",
-            start_rate="10/s",
-            step_rate="10/s",
-            step_duration="5s",
-            max_rate="35/s",
+        Stress.model_validate(
+            {
+                "executor": "stress",
+                "start_rate": "10/s",
+                "step_rate": "10/s",
+                "step_duration": "5s",
+                "max_rate": "35/s",
+            }
         )
     )
     assert [s.start for s in stress] == [10, 20, 30]

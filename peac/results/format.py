@@ -9,13 +9,14 @@ is wrong: a bad file is a ``DataError`` (exit 2), never an internal error or a s
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar, overload
 
 from hdrh.histogram import HdrHistogram
 
@@ -42,7 +43,16 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_TEXT = 1000  # characters kept of a free-text field (a reason, an error)
 
 T = TypeVar("T")
-_REQUIRED = object()
+D = TypeVar("D")
+
+
+class _Required(enum.Enum):
+    """Marks a field without a default; a type of its own, so that ``_Reader.get`` is typed."""
+
+    REQUIRED = enum.auto()
+
+
+_REQUIRED: Final = _Required.REQUIRED
 
 
 def to_json(result: RunResult) -> dict[str, Any]:
@@ -98,12 +108,20 @@ class _Reader:
     def _name(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where else key
 
-    def get(self, key: str, check: Callable[[object, str], T], default: object = _REQUIRED) -> T:
+    @overload
+    def get(self, key: str, check: Callable[[object, str], T]) -> T: ...
+
+    @overload
+    def get(self, key: str, check: Callable[[object, str], T], default: D) -> T | D: ...
+
+    def get(
+        self, key: str, check: Callable[[object, str], T], default: D | _Required = _REQUIRED
+    ) -> T | D:
         """The checked value of ``key``; ``default`` when absent (required without one)."""
         if key not in self.data or (default is not _REQUIRED and self.data[key] is None):
             if default is _REQUIRED:
                 raise DataError(f"{self._name(key)}: missing")
-            return default  # type: ignore[return-value]
+            return default
         return check(self.data[key], self._name(key))
 
     def sub(self, key: str) -> _Reader:
