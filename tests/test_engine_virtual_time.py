@@ -6,7 +6,7 @@ servers prove the whole path in test_runner.py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 import httpx
@@ -20,7 +20,7 @@ from peac.spec.plan import ScenarioPlan
 from tests.runner_helpers import scenario
 from tests.virtual_time import EPOCH, VirtualClock, run_virtual
 
-Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
+Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 FLOW = "    - name: h\n      steps:\n        - path: /x\n"
 
 
@@ -32,13 +32,20 @@ def answering_after(seconds: float, status: int = 200) -> Handler:
     return handler
 
 
-def run(plan: ScenarioPlan, handler: Handler, **options: object) -> RunResult:
+def run(
+    plan: ScenarioPlan,
+    handler: Handler,
+    *,
+    stop: asyncio.Event | None = None,
+    abort_rules: tuple[Objective, ...] = (),
+) -> RunResult:
     opts = RunOptions(
         seed=1,
         environ={},
         clock=VirtualClock(),
         transport=lambda: httpx.MockTransport(handler),
-        **options,  # type: ignore[arg-type]
+        stop=stop,
+        abort_rules=abort_rules,
     )
     return run_virtual(execute(plan, plan.scenario.spec.load, opts))
 

@@ -20,6 +20,7 @@ import pytest
 from peac.errors import DataError, ExitCode, GitError, InputError, PeacError, Problem, WorkerError
 from peac.history.gitnotes import GitNotesStore
 from peac.load import workers
+from peac.load.schedule import Shard
 from peac.results.format import to_json, write
 from tests.cli_helpers import run_cli
 from tests.history_helpers import git, lognormal, make_repo, make_result
@@ -79,16 +80,9 @@ def test_a_crash_inside_a_worker_is_an_internal_error(monkeypatch: pytest.Monkey
         raise RuntimeError("bug in the engine")  # injected: nothing real is known to raise
 
     monkeypatch.setattr(workers, "_run_loop", crash)
-    request: Any = workers.RunRequest(
-        plan=None,  # type: ignore[arg-type]
-        load=None,  # type: ignore[arg-type]
-        shard=workers.Shard(),
-        workers=2,
-        start_at=None,
-        seed=1,
-        testbed=None,  # type: ignore[arg-type]
-        git=None,
-    )
+    # Nothing of the request is read before the injected crash.
+    unused: dict[str, Any] = {"plan": None, "load": None, "testbed": None, "git": None}
+    request = workers.RunRequest(shard=Shard(), workers=2, start_at=None, seed=1, **unused)
     queue = Queue()
     workers._worker(request, 1, queue)
     ((index, data, error),) = queue.items

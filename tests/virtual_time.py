@@ -17,7 +17,7 @@ T = TypeVar("T")
 EPOCH = 1_800_000_000.0  # the wall clock of a virtual run starts here
 
 
-class _Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class _Selector(selectors.DefaultSelector):
     """Polls real file descriptors without blocking; a wait for a timer advances the clock."""
 
     def __init__(self) -> None:
