@@ -6,12 +6,18 @@ import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from peac.spec.templates import analyse
-from peac.spec.templating import make_environment, template_strings
+from peac.spec.templating import (
+    MAX_RENDER_SECONDS,
+    TemplateLimit,
+    make_environment,
+    render_text,
+    template_strings,
+)
 
 
 @pytest.mark.parametrize(
     "template",
-    ["{{ ''.__class__.__mro__[1].__subclasses__() }}", "{{ cycler.__init__.__globals__ }}"],
+    ["{{ ''.__class__.__mro__[1].__subclasses__() }}", "{{ random_string.__globals__ }}"],
 )
 def test_sandbox_blocks_python_internals(template: str) -> None:
     with pytest.raises(SecurityError):
@@ -32,8 +38,11 @@ def test_helpers_render() -> None:
 
 
 def test_analyse_names_and_attributes() -> None:
-    use = analyse("{{ secrets.token }}/{{ users['email'] }}/{{ x | upper }}{% set y = 1 %}{{ y }}")
-    assert use.names == {"secrets", "users", "x"}
+    use = analyse(
+        "{{ secrets.token }}/{{ users['email'] }}/{{ x | upper }}"
+        "{% for y in range(3) %}{{ y }}{% endfor %}"
+    )
+    assert use.names == {"secrets", "users", "x", "range"}
     assert use.attributes == {"secrets": {"token"}, "users": {"email"}}
     assert analyse("{{ a").error.startswith("template syntax error:")
 
@@ -44,3 +53,73 @@ def test_template_strings_walks_json_bodies() -> None:
         (("a",), "{{ x }}"),
         (("b", 2, "c"), "{% if y %}1{% endif %}"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("template", "refused"),
+    [
+        ("{% set x = 1 %}{{ x }}", "{% set %} is not available"),
+        ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "{% macro %} is not available"),
+        ('{% include "/etc/passwd" %}', "{% include %} is not available"),
+        ('{% extends "x" %}', "{% extends %} is not available"),
+        ('{% import "x" as y %}', "{% import %} is not available"),
+        ('{% from "x" import y %}', "{% from ... import %} is not available"),
+        ("{% filter upper %}x{% endfilter %}", "{% filter %} is not available"),
+        ("{% with a = 1 %}{{ a }}{% endwith %}", "{% with %} is not available"),
+        ("{{ x | center(1000000000) }}", 'the filter "center" is not available'),
+        ("{{ x | format(1) }}", 'the filter "format" is not available'),
+        ("{{ x | wordwrap(5) }}", 'the filter "wordwrap" is not available'),
+        ("{{" + "(" * 490 + "1" + ")" * 490 + "}}", "nested too deeply"),
+    ],
+)
+def test_analysis_refuses_what_scenario_templates_may_not_do(template: str, refused: str) -> None:
+    assert refused in analyse(template).error
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ 9 ** (9 ** 9) }}",
+        '{{ "a" * 4000000000 }}',
+        "{{ [1] * 4000000000 }}",
+        "{{ 2 ** 100000 }}",
+    ],
+)
+def test_analysis_never_evaluates(template: str) -> None:
+    """jinja2's own name finder folds constants: this took forever or gigabytes in validate."""
+    assert analyse(template).error == ""
+
+
+@pytest.mark.parametrize(
+    ("template", "error"),
+    [
+        ("{{ 9 ** (9 ** 9) }}", TemplateLimit),
+        ('{{ "a" * 4000000000 }}', TemplateLimit),
+        ('{{ "ab" + "c" * 1048576 }}', TemplateLimit),
+        ('{{ "%0999999999d" % 1 }}', TemplateLimit),
+        ('{{ "a".ljust(1000000000) }}', TemplateLimit),
+        ('{{ "a".zfill(1000000000) }}', TemplateLimit),
+        ('{{ "ab" | replace("", "x" * 1000000) }}', TemplateLimit),
+        ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+         TemplateLimit),
+        ("{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}", TemplateLimit),
+        ("{{ 2.0 ** 100000 }}", OverflowError),
+        ("{{ 1 / 0 }}", ZeroDivisionError),
+        ("{{ random_int(2, 1) }}", ValueError),
+        ("{{ random_choice([]) }}", IndexError),
+        ('{{ 1 + "a" }}', TypeError),
+        ("{{ lipsum(100000) }}", UndefinedError),
+        ("{{ namespace(a=1) }}", UndefinedError),
+    ],
+)  # fmt: skip
+def test_rendering_is_bounded(template: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        render_text(make_environment().from_string(template), {})
+
+
+def test_rendering_stops_at_its_deadline() -> None:
+    """Time is read from the given clock, so the bound is tested without waiting."""
+    ticks = iter(range(1_000_000))
+    template = make_environment().from_string("{% for i in range(1000) %}x{% endfor %}")
+    with pytest.raises(TemplateLimit, match="to render"):
+        render_text(template, {}, clock=lambda: next(ticks) * MAX_RENDER_SECONDS / 10)

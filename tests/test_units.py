@@ -69,7 +69,7 @@ def test_sizes() -> None:
         units.parse_size("12")
 
 
-@given(st.floats(min_value=1e-6, max_value=1e6, allow_nan=False))
+@given(st.floats(min_value=1e-6, max_value=units.MAX_DURATION, allow_nan=False))
 def test_formatted_durations_parse_back(seconds: float) -> None:
     text = units.format_duration(seconds)
     assert units.parse_duration(text) == pytest.approx(seconds, rel=1e-3)
@@ -88,3 +88,24 @@ def test_any_text_either_parses_or_says_what_was_expected(
         parse(text)
     except units.UnitError as exc:
         assert str(exc).startswith("expected ")
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "expected"),
+    [
+        (units.parse_duration, "9" * 400 + "s", "a duration with a unit"),
+        (units.parse_duration, "8d", "a duration with a unit"),
+        (units.parse_duration, "169h", "at most 168h"),
+        (units.parse_duration, "３s", "a duration with a unit"),  # a full-width digit
+        (units.parse_rate, "1000000000/s", "at most 1,000,000/s"),
+        (units.parse_rate, "٣/s", "a rate like"),  # an Arabic-Indic digit
+        (units.parse_size, "9" * 309 + "B", "a size like"),
+        (units.parse_size, "65GiB", "at most 64GiB"),
+        (units.parse_percent, "1" * 50 + "%", "a percentage like"),
+    ],
+)
+def test_values_out_of_bounds_are_refused(
+    parse: Callable[[object], float], text: str, expected: str
+) -> None:
+    with pytest.raises(units.UnitError, match=expected):
+        parse(text)

@@ -20,7 +20,7 @@ from peac.errors import InputError
 from peac.model.urls import host_of
 from peac.spec.plan import ScenarioPlan
 from peac.spec.scenario import Check, Step, ThinkTime
-from peac.spec.templating import is_template, make_environment
+from peac.spec.templating import is_template, make_environment, render_text
 
 Renderable = Any  # str | Template | list | dict of those, or plain JSON values
 
@@ -116,7 +116,7 @@ def _compile(value: Any, env: Any) -> tuple[Renderable, bool]:
 
 def render(value: Renderable, context: dict[str, Any]) -> Any:
     if isinstance(value, Template):
-        return value.render(context)
+        return render_text(value, context)
     if isinstance(value, dict):
         return {k: render(v, context) for k, v in value.items()}
     if isinstance(value, list):

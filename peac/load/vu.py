@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from jinja2 import TemplateError
 
 from peac import __version__
 from peac.load.clock import Clock
@@ -179,7 +178,8 @@ class VirtualUser:
         recorder = self.recorder
         try:
             request = self._build(step, rows)
-        except TemplateError:
+        except Exception:  # any failure of an untrusted template is counted, none ends the run
+            # Its message is never shown: it may hold rendered values, secrets among them.
             recorder.failure("template")
             return False
         if not step.url_is_static and host_of(request["url"]) not in self.runtime.allowed_hosts:

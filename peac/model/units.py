@@ -11,11 +11,16 @@ import math
 import re
 
 _DURATION_UNITS = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(us|µs|ms|s|m|h)")
-_RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*/\s*(s|m|h)$")
+# ASCII digits only: Python's \d also matches "３" and "٣", which the JSON Schema refuses.
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(us|µs|ms|s|m|h)")
+_RATE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*/\s*(s|m|h)$")
 _RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
-_PERCENT = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*%$")
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)$")
+_PERCENT = re.compile(r"^([+-]?[0-9]+(?:\.[0-9]+)?)\s*%$")
+_SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)$")
+MAX_TEXT = 40  # characters of a value with a unit
+MAX_DURATION = 7 * 24 * 3600.0  # a week: longer is a typo, and would run unattended
+MAX_RATE = 1_000_000.0  # per second, over all shards
+MAX_SIZE = 64 * 1024**3
 _SIZE_UNITS = {
     "B": 1,
     "KB": 1000,
@@ -36,9 +41,15 @@ class UnitError(ValueError):
     """A value that is not in the expected unit; the message says what was expected."""
 
 
+def _match(pattern: re.Pattern[str], value: object) -> re.Match[str] | None:
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        return None
+    return pattern.match(value.strip())
+
+
 def parse_duration(value: object) -> float:
     """Seconds from ``"250ms"``, ``"1.5s"``, ``"2m"``, ``"1h30m"``; numbers are refused."""
-    if isinstance(value, bool) or not isinstance(value, str):
+    if isinstance(value, bool) or not isinstance(value, str) or len(value) > MAX_TEXT:
         raise UnitError(f"expected a duration with a unit like {DURATION_EXAMPLE}")
     text = value.strip()
     pos, total = 0, 0.0
@@ -49,19 +60,28 @@ def parse_duration(value: object) -> float:
         pos = match.end()
     if pos == 0 or pos != len(text):
         raise UnitError(f"expected a duration with a unit like {DURATION_EXAMPLE}")
+    if not total <= MAX_DURATION:
+        raise UnitError(f"expected a duration of at most {format_duration(MAX_DURATION)}")
     return total
 
 
 def parse_rate(value: object) -> float:
     """Events per second from ``"100/s"``, ``"6000/m"``, ``"10/h"``."""
-    if isinstance(value, str) and (match := _RATE.match(value.strip())):
-        return float(match.group(1)) / _RATE_UNITS[match.group(2)]
+    if match := _match(_RATE, value):
+        rate = float(match.group(1)) / _RATE_UNITS[match.group(2)]
+        if not rate <= MAX_RATE:
+            raise UnitError(f"expected a rate of at most {MAX_RATE:,.0f}/s")
+        return rate
     raise UnitError(f"expected a rate like {RATE_EXAMPLE}")
 
 
 def parse_percent(value: object) -> float:
     """A fraction from ``"1%"`` or ``"+10%"`` (the sign is kept)."""
-    if isinstance(value, str) and (match := _PERCENT.match(value.strip())):
+    if (
+        isinstance(value, str)
+        and len(value) <= MAX_TEXT
+        and (match := _PERCENT.match(value.strip()))
+    ):
         return float(match.group(1)) / 100.0
     raise UnitError(f"expected a percentage like {PERCENT_EXAMPLE}")
 
@@ -82,8 +102,11 @@ def parse_fraction(value: object) -> float:
 
 def parse_size(value: object) -> int:
     """Bytes from ``"1MiB"``, ``"512KB"``, ``"100B"``."""
-    if isinstance(value, str) and (match := _SIZE.match(value.strip())):
-        return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
+    if match := _match(_SIZE, value):
+        size = float(match.group(1)) * _SIZE_UNITS[match.group(2)]
+        if not size <= MAX_SIZE:
+            raise UnitError("expected a size of at most 64GiB")
+        return int(size)
     raise UnitError(f"expected a size like {SIZE_EXAMPLE}")
 
 
@@ -94,6 +117,8 @@ def _plain(number: float) -> str:
 
 def format_duration(seconds: float) -> str:
     """The shortest readable spelling of a duration, as a user would write it."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{_plain(seconds / 3600)}h"
     if seconds >= 60 and seconds % 60 == 0:
         return f"{_plain(seconds / 60)}m"
     if seconds >= 1:

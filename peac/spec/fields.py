@@ -35,10 +35,10 @@ def _wrap(parse: Callable[[object], float], kind: str, positive: bool) -> Callab
     return validate
 
 
-DURATION_PATTERN = r"^\s*(\d+(\.\d+)?(us|µs|ms|s|m|h))+\s*$"
-RATE_PATTERN = r"^\s*\d+(\.\d+)?\s*/\s*(s|m|h)\s*$"
-PERCENT_PATTERN = r"^\s*[+-]?\d+(\.\d+)?\s*%\s*$"
-SIZE_PATTERN = r"^\s*\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB)\s*$"
+DURATION_PATTERN = r"^\s*([0-9]+(\.[0-9]+)?(us|µs|ms|s|m|h))+\s*$"
+RATE_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*/\s*(s|m|h)\s*$"
+PERCENT_PATTERN = r"^\s*[+-]?[0-9]+(\.[0-9]+)?\s*%\s*$"
+SIZE_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*(B|KB|KiB|MB|MiB|GB|GiB)\s*$"
 
 
 def _schema(pattern: str, example: str, description: str) -> WithJsonSchema:
@@ -115,12 +115,40 @@ def _positive(kind: str) -> Callable[[Any], Any]:
     return check
 
 
+def _at_most(limit: int, what: str) -> Callable[[int], int]:
+    def check(value: int) -> int:
+        if value > limit:
+            raise PydanticCustomError("too_large", f"expected at most {limit:,} {what}")
+        return value
+
+    return check
+
+
+MAX_COUNT = 10**9  # iterations, windows: more would never finish
+MAX_VUS = 100_000  # virtual users of one scenario, over all shards
+
 PositiveInt = Annotated[
     int,
     AfterValidator(_positive("a whole number")),
-    WithJsonSchema({"type": "integer", "minimum": 1}),
+    AfterValidator(_at_most(MAX_COUNT, "")),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_COUNT}),
 ]
-NonNegativeInt = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 0})]
+NonNegativeInt = Annotated[
+    int,
+    AfterValidator(_at_most(MAX_COUNT, "")),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_COUNT}),
+]
+VuCount = Annotated[
+    int,
+    AfterValidator(_positive("a number of VUs")),
+    AfterValidator(_at_most(MAX_VUS, "VUs")),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_VUS}),
+]
+VuTarget = Annotated[
+    int,
+    AfterValidator(_at_most(MAX_VUS, "VUs")),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_VUS}),
+]
 PositiveFloat = Annotated[
     float,
     AfterValidator(_positive("a number")),

@@ -13,7 +13,6 @@ from peac.spec.fields import (
     Identifier,
     Metadata,
     Name,
-    NonNegativeInt,
     PositiveDuration,
     PositiveFloat,
     PositiveInt,
@@ -22,6 +21,8 @@ from peac.spec.fields import (
     Scalar,
     Size,
     StrictModel,
+    VuCount,
+    VuTarget,
 )
 
 
@@ -56,7 +57,7 @@ class _Executor(StrictModel):
 
 class VuStage(StrictModel):
     duration: PositiveDuration
-    target: NonNegativeInt = Field(description="Number of VUs reached at the end of the stage.")
+    target: VuTarget = Field(description="Number of VUs reached at the end of the stage.")
 
 
 class RateStage(StrictModel):
@@ -68,7 +69,7 @@ class ConstantVus(_Executor):
     """Closed model: a fixed number of VUs loop over flows for a duration."""
 
     executor: Literal["constant-vus"]
-    vus: PositiveInt
+    vus: VuCount
     duration: PositiveDuration
 
 
@@ -76,7 +77,7 @@ class RampingVus(_Executor):
     """Closed model: the number of VUs follows linear stages."""
 
     executor: Literal["ramping-vus"]
-    start_vus: NonNegativeInt = 0
+    start_vus: VuTarget = 0
     stages: list[VuStage] = Field(min_length=1)
     graceful_ramp_down: Duration = 30.0
 
@@ -85,7 +86,7 @@ class PerVuIterations(_Executor):
     """Closed model: each VU runs the same number of iterations."""
 
     executor: Literal["per-vu-iterations"]
-    vus: PositiveInt
+    vus: VuCount
     iterations: PositiveInt
     max_duration: PositiveDuration = 600.0
 
@@ -94,7 +95,7 @@ class SharedIterations(_Executor):
     """Closed model: VUs share a fixed total of iterations."""
 
     executor: Literal["shared-iterations"]
-    vus: PositiveInt
+    vus: VuCount
     iterations: PositiveInt
     max_duration: PositiveDuration = 600.0
 
@@ -113,7 +114,7 @@ class ConstantArrivalRate(_OpenModel):
     executor: Literal["constant-arrival-rate"]
     rate: PositiveRate
     duration: PositiveDuration
-    max_vus: PositiveInt = Field(
+    max_vus: VuCount = Field(
         default=100, description="Cap on in-flight iterations; arrivals beyond it are dropped."
     )
 
@@ -124,7 +125,7 @@ class RampingArrivalRate(_OpenModel):
     executor: Literal["ramping-arrival-rate"]
     start_rate: Rate = 0.0
     stages: list[RateStage] = Field(min_length=1)
-    max_vus: PositiveInt = 100
+    max_vus: VuCount = 100
 
 
 class Spike(_OpenModel):
@@ -137,7 +138,7 @@ class Spike(_OpenModel):
     ramp: PositiveDuration = Field(default=1.0, description="Time to jump to the peak.")
     hold: PositiveDuration = Field(default=10.0, description="Time held at the peak.")
     after: PositiveDuration = Field(default=30.0, description="Recovery time at the base rate.")
-    max_vus: PositiveInt = 500
+    max_vus: VuCount = 500
 
 
 class Stress(_OpenModel):
@@ -148,7 +149,7 @@ class Stress(_OpenModel):
     step_rate: PositiveRate
     step_duration: PositiveDuration = 60.0
     max_rate: PositiveRate
-    max_vus: PositiveInt = 1000
+    max_vus: VuCount = 1000
 
 
 Load = Annotated[

@@ -8,7 +8,8 @@ from functools import cache
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from peac.spec.templating import make_environment
+from peac.errors import one_line
+from peac.spec.templating import check_constructs, free_names, make_environment
 
 
 @dataclass(frozen=True)
@@ -27,17 +28,22 @@ def _environment() -> ImmutableSandboxedEnvironment:
 
 @cache
 def analyse(text: str) -> TemplateUse:
-    """Parse ``text`` in the sandbox; syntax errors come back as a message, never raised."""
-    from jinja2 import meta
-
+    """Parse ``text`` (never compile or evaluate it); a syntax error or a construct scenario
+    templates may not use comes back as a message, never raised."""
     env = _environment()
     try:
         tree = env.parse(text)
     except TemplateSyntaxError as exc:
         return TemplateUse(
-            error=f"template syntax error: {exc.message} (template line {exc.lineno})"
+            error=f"template syntax error: {one_line(str(exc.message))[:200]} "
+            f"(template line {exc.lineno})"
         )
-    names = frozenset(meta.find_undeclared_variables(tree))
+    except RecursionError:
+        return TemplateUse(error="template syntax error: nested too deeply")
+    refused = check_constructs(tree)
+    if refused:
+        return TemplateUse(error=refused)
+    names = free_names(tree)
     attributes: dict[str, set[str]] = {}
     for node in tree.find_all(nodes.Getattr):
         if isinstance(node.node, nodes.Name):
