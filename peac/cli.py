@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from peac import __version__
-from peac.errors import ExitCode, PeacError
+from peac.errors import ExitCode, PeacError, crash_site
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -549,11 +549,13 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.exit_code
     except KeyboardInterrupt:
         code = ExitCode.INTERRUPTED
-    except Exception as exc:
+    except BaseException as exc:  # pydantic-core's PanicException is not an Exception
+        if isinstance(exc, SystemExit | GeneratorExit):
+            raise
         if os.environ.get("PEAC_DEBUG"):
             traceback.print_exc()
         click.echo(
-            f"peac: internal error: {type(exc).__name__}: {exc}\n"
+            f"peac: internal error: {crash_site(exc)}\n"
             "This is a bug in peac: please report it with the command you ran "
             "(set PEAC_DEBUG=1 to see the traceback).",
             err=True,

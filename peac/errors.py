@@ -39,8 +39,10 @@ class Problem:
     message: str
 
     def __post_init__(self) -> None:
-        # Messages echo user input (keys can hold line breaks); one problem is always one line.
-        object.__setattr__(self, "message", one_line(self.message))
+        # Messages echo user input (keys can hold line breaks, aliases can expand them): one
+        # problem is always one line of bounded length, and so is its file name.
+        object.__setattr__(self, "message", shorten(one_line(self.message), MAX_MESSAGE))
+        object.__setattr__(self, "path", shorten(one_line(self.path), MAX_MESSAGE))
 
     def location(self) -> str:
         if self.line <= 0:
@@ -92,6 +94,11 @@ class WorkerError(PeacError):
 
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+MAX_MESSAGE = 500  # characters of one problem's message
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def one_line(text: str) -> str:
@@ -121,3 +128,17 @@ def describe(value: object, limit: int = 40) -> str:
     if isinstance(value, list):
         return "a list"
     return str(value)
+
+
+def crash_site(exc: BaseException) -> str:
+    """An unexpected exception as a bug report needs it: its type and the innermost line of
+    peac it passed through. Never its message, which may hold values from untrusted files or
+    rendered secrets (``PEAC_DEBUG=1`` prints the whole traceback)."""
+    import traceback
+
+    place = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = frame.filename.replace("\\", "/")
+        if "/peac/" in path:
+            place = f"peac/{path.rsplit('/peac/', 1)[1]}:{frame.lineno}"
+    return f"{type(exc).__name__} in {place}" if place else type(exc).__name__

@@ -87,7 +87,7 @@ def test_a_crash_inside_a_worker_is_an_internal_error(monkeypatch: pytest.Monkey
     workers._worker(request, 1, queue)
     ((index, data, error),) = queue.items
     assert (index, data) == (1, None)
-    with pytest.raises(WorkerError, match="RuntimeError: bug in the engine") as raised:
+    with pytest.raises(WorkerError, match=r"RuntimeError in peac/load/workers\.py") as raised:
         workers._raise_first([error])
     assert raised.value.exit_code == ExitCode.INTERNAL
 

@@ -337,7 +337,7 @@ def test_a_bug_inside_an_iteration_is_an_internal_error_not_hidden(
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli("run", "s.yaml", "--workers", "1", "--out", "r.json")
     assert code == 3
-    assert "internal error: RuntimeError: bug in capture" in err
+    assert "internal error: RuntimeError in peac/load/vu.py:" in err
 
 
 def test_waiting_arrivals_show_the_stall_in_latency_not_in_service_time(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from jmespath.exceptions import JMESPathError
 
 from peac import __version__
 from peac.load.clock import Clock
@@ -60,7 +61,7 @@ class _Response:
             self._parsed = True
             try:
                 self._json = json.loads(self.body)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the parser
                 self._json = None
         return self._json
 
@@ -220,7 +221,7 @@ class VirtualUser:
         if response is None:
             return False
         for check in step.checks:
-            recorder.check(_passes(check, response))
+            recorder.check(_judged(check, response))
         self._capture(step, response)
         return True
 
@@ -247,7 +248,7 @@ class VirtualUser:
         for capture in step.captures:
             value: Any = None
             if capture.json_path is not None:
-                value = capture.json_path.search(response.json())
+                value = _search(capture.json_path, response)
             elif capture.header is not None:
                 value = response.headers.get(capture.header)
             elif capture.pattern is not None:
@@ -261,6 +262,23 @@ class VirtualUser:
                 self.captured[capture.name] = value
 
 
+def _search(path: Any, response: _Response) -> Any:
+    """A JMESPath query of the response body; None when the server's JSON makes it fail (a
+    function given the wrong type, a body nested too deeply): the server is untrusted."""
+    try:
+        return path.search(response.json())
+    except (JMESPathError, TypeError, ValueError, RecursionError):
+        return None
+
+
+def _judged(compiled: CompiledCheck, response: _Response) -> bool:
+    """A check's outcome; one that cannot be evaluated on this response has failed."""
+    try:
+        return _passes(compiled, response)
+    except (JMESPathError, TypeError, ValueError, RecursionError):
+        return False
+
+
 def _passes(compiled: CompiledCheck, response: _Response) -> bool:
     check = compiled.check
     if check.status is not None:
@@ -272,7 +290,7 @@ def _passes(compiled: CompiledCheck, response: _Response) -> bool:
     if check.latency is not None:
         return response.elapsed <= check.latency.max
     if check.json_ is not None:
-        value = compiled.json_path.search(response.json()) if compiled.json_path else None
+        value = _search(compiled.json_path, response) if compiled.json_path else None
         spec = check.json_
         if spec.equals is not None:
             return bool(value == spec.equals)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from queue import Empty
 from typing import Any
 
-from peac.errors import PeacError, WorkerError
+from peac.errors import PeacError, WorkerError, crash_site
 from peac.load.engine import Engine, Progress, RunOptions
 from peac.load.schedule import Shard
 from peac.model.objectives import Objective
@@ -98,7 +98,7 @@ def _worker(request: RunRequest, index: int, results: Any) -> None:
     except PeacError as exc:
         results.put((index, None, exc))
     except BaseException as exc:  # reported by the parent, never lost silently
-        results.put((index, None, f"{type(exc).__name__}: {exc}"))
+        results.put((index, None, crash_site(exc)))
 
 
 def run(request: RunRequest, progress: Callable[[Progress], None] | None = None) -> RunResult:

@@ -11,7 +11,10 @@ from urllib.parse import urlsplit
 
 
 def host_of(url: str) -> str | None:
-    """Lower-case host of an absolute http(s) URL, or None when it has none or is malformed."""
+    """Lower-case host of an absolute http(s) URL, or None when it has none or is malformed
+    (white space and control characters included: urllib strips some of them silently)."""
+    if len(url) > 8192 or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return None
     try:
         parts = urlsplit(url)
         host = parts.hostname

@@ -14,11 +14,12 @@ def _plural(count: int, word: str) -> str:
 
 
 def as_text(problems: Sequence[Problem], files: Sequence[str], summary: str) -> str:
-    lines = [str(p) for p in problems]
+    lines = [escape.terminal(str(p)) for p in problems]
     if problems:
-        bad = len({p.path for p in problems})
+        bad = {p.path for p in problems}
+        total = len(bad | set(files))  # a referenced file counts too
         lines.append(
-            f"{_plural(len(problems), 'problem')} in {bad} of {_plural(len(files), 'file')}"
+            f"{_plural(len(problems), 'problem')} in {len(bad)} of {_plural(total, 'file')}"
         )
     else:
         lines.append(summary)

@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from peac.errors import did_you_mean
+from peac.errors import describe, did_you_mean
 from peac.model.objectives import Source
 from peac.model.urls import host_of
 from peac.spec.plan import FeederPlan, ScenarioPlan
+from peac.spec.regexes import nested_repeat
 from peac.spec.scenario import Scenario, Spike, Step, Stress
 from peac.spec.source import Loc
 from peac.spec.templating import BUILTIN_NAMES, is_template, template_strings
@@ -132,19 +133,33 @@ def _check_feeders(
     return plans
 
 
+MAX_FEEDER_BYTES = 64 * 1024 * 1024
+
+
 def _csv_columns(path: Path) -> tuple[tuple[str, ...], str]:
+    """The columns of a feeder file, read whole (every row must parse, as the runner reads
+    them all), or why it cannot be used. Its content is never echoed: it may not be a CSV."""
     if not path.is_file():
-        return (), f'no such file "{path.name}"'
+        what = "not a regular file" if path.exists() else "no such file"
+        return (), f'{what} "{path.name}"'
+    if path.stat().st_size > MAX_FEEDER_BYTES:
+        return (), f"expected a CSV file of at most {MAX_FEEDER_BYTES >> 20} MiB"
+    rows = 0
+    header: list[str] | None = None
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
-            header = next(reader, None)
-            first = next(reader, None)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        return (), f"expected a UTF-8 CSV file with a header row: {exc}"
+            for row in reader:
+                header = header or row
+                rows += 1
+    except UnicodeDecodeError:
+        return (), "expected a UTF-8 CSV file"
+    except csv.Error as exc:
+        why = str(exc).split(":")[0][:80]
+        return (), f"expected a CSV file, but row {rows + 1} cannot be read ({why})"
     if not header or not all(c.strip() for c in header):
         return (), "expected a CSV file whose first row names every column"
-    if first is None:
+    if rows < 2:
         return (), "expected a CSV file with at least one data row after the header"
     return tuple(c.strip() for c in header), ""
 
@@ -301,18 +316,23 @@ def _check_status(status: Any, loc: Loc, report: Report) -> None:
         report(loc, f'expected an HTTP status (100-599) or a class like "2xx", got {code!r}')
 
 
+MAX_EXPRESSION = 1000  # characters of a JMESPath expression or a regular expression
+
+
 def _check_jmespath(expression: str, loc: Loc, report: Report) -> None:
     import jmespath
     from jmespath.exceptions import JMESPathError
 
+    expected = "expected a JMESPath expression like items[0].id"
+    if len(expression) > MAX_EXPRESSION:
+        report(loc, f"{expected} of at most {MAX_EXPRESSION} characters, got {len(expression)}")
+        return
     try:
         jmespath.compile(expression)
     except JMESPathError as exc:
-        report(
-            loc,
-            f'expected a JMESPath expression like items[0].id, got "{expression}" '
-            f"({_jmespath_reason(exc)})",
-        )
+        report(loc, f"{expected}, got {describe(expression)} ({_jmespath_reason(exc)})")
+    except RecursionError:
+        report(loc, f"{expected}, got one nested too deeply")
 
 
 def _jmespath_reason(exc: Exception) -> str:
@@ -324,8 +344,27 @@ def _jmespath_reason(exc: Exception) -> str:
 def _check_regex(pattern: str | None, loc: Loc, report: Report) -> re.Pattern[str] | None:
     if pattern is None:
         return None
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        report(loc, f'expected a regular expression, got "{pattern}" ({exc})')
+    if len(pattern) > MAX_EXPRESSION:
+        report(
+            loc,
+            f"expected a regular expression of at most {MAX_EXPRESSION} characters, "
+            f"got {len(pattern)}",
+        )
         return None
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        report(loc, f"expected a regular expression, got {describe(pattern)} ({exc})")
+        return None
+    except (RecursionError, OverflowError, ValueError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:80]
+        report(loc, f"expected a regular expression, got {describe(pattern)} ({why})")
+        return None
+    if nested_repeat(pattern):
+        report(
+            loc,
+            f"expected a regular expression without nested repeats like (a+)+, got "
+            f"{describe(pattern)}: on an unlucky response it takes exponential time",
+        )
+        return None
+    return compiled

@@ -52,6 +52,13 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     return list(dict.fromkeys(files)), problems
 
 
+MAX_PROBLEMS_PER_FILE = 100  # a 1 MiB file of unknown keys must not print 30,000 lines
+
+
+def _order(problem: Problem) -> tuple[int, int, str]:
+    return problem.line, problem.col, problem.message
+
+
 def compile_paths(paths: Sequence[Path], root: Path | None = None) -> Compilation:
     """Load, validate and compile every budget and scenario under ``paths``."""
     files, problems = discover(paths)
@@ -80,9 +87,14 @@ def compile_paths(paths: Sequence[Path], root: Path | None = None) -> Compilatio
                     budgets.append(budget)
     _check_unique_names(workspace, scenarios, origin)
     for key in workspace.files:
-        problems.extend(
-            sorted(set(workspace.problems.get(key, [])), key=lambda p: (p.line, p.col, p.message))
+        found = sorted(
+            set(workspace.problems.get(key, [])), key=lambda p: (p.line, p.col, p.message)
         )
+        problems.extend(found[:MAX_PROBLEMS_PER_FILE])
+        if len(found) > MAX_PROBLEMS_PER_FILE:
+            first = found[0]
+            more = len(found) - MAX_PROBLEMS_PER_FILE
+            problems.append(Problem(first.path, 0, 0, f"… and {more:,} more problems in this file"))
     shown = tuple(display_path(f, workspace.cwd) for f in files)
     return Compilation(Plan(tuple(scenarios), tuple(budgets)), tuple(problems), shown)
 

@@ -41,7 +41,7 @@ def check_document(document: Document) -> tuple[StrictModel | None, list[Problem
     if "kind" not in data:
         return None, problem((), f'missing required key "kind": expected one of {kinds}')
     kind = data["kind"]
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else ""
         return None, problem(
             ("kind",), f"kind: expected one of {kinds}, got {describe(kind)}{hint}"

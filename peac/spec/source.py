@@ -24,6 +24,7 @@ from peac.errors import Problem
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 40
 MAX_VALUES = 100_000
+MAX_EXPANDED = 2 * MAX_FILE_BYTES  # characters of scalars after aliases are expanded
 
 Loc = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -73,13 +74,18 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
     try:
         if path.is_dir():
             return fail("is a directory: expected a YAML file")
+        if path.exists() and not path.is_file():
+            return fail("is not a regular file (a device or pipe?): expected a YAML file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return fail(
                 f"file is {size:,} bytes: expected at most {MAX_FILE_BYTES:,} bytes "
                 "for a budget or scenario file"
             )
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # bounded even if the file grows while read
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            return fail(f"file is larger than {MAX_FILE_BYTES:,} bytes")
     except FileNotFoundError:
         return fail("no such file")
     except OSError as exc:
@@ -109,12 +115,34 @@ def parse_documents(text: str, display: str) -> tuple[list[Document], list[Probl
     YAML 1.1 in a few corners (``{url: http://host:80}`` is refused), so on any parse error the
     pure-Python YAML 1.2 composer decides. Valid files never pay for the second parse.
     """
+    if nesting_estimate(text) > MAX_DEPTH:
+        # libyaml recurses in C without a bound: 28,000 open brackets crash the process.
+        # The pure-Python composer stops at the interpreter's recursion limit instead.
+        return _parse(text, display, YAML(typ="safe", pure=True))
     fast = YAML(typ="safe", pure=False)
     try:
         nodes = list(fast.compose_all(text))
     except (YAMLError, RecursionError):
         return _parse(text, display, YAML(typ="safe", pure=True))
     return _convert_all(nodes, display)
+
+
+def nesting_estimate(text: str) -> int:
+    """An upper bound, cheap to compute, of how deeply the text may nest: open flow brackets
+    plus block indentation and "- " entries on a line (quotes and comments are not parsed, so
+    it can only overestimate)."""
+    deepest = depth = 0
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        dashes = 0
+        while stripped.startswith(("- ", "? ", ": ")):
+            dashes += 1
+            stripped = stripped[2:].lstrip(" ")
+        depth += stripped.count("[") + stripped.count("{")
+        deepest = max(deepest, depth + indent // 2 + dashes)
+        depth = max(0, depth - stripped.count("]") - stripped.count("}"))
+    return deepest
 
 
 def _parse(text: str, display: str, yaml: YAML) -> tuple[list[Document], list[Problem]]:
@@ -188,6 +216,7 @@ class _Converter:
         self.display = display
         self.start = start
         self.count = 0
+        self.chars = 0
         self.values: dict[Loc, Position] = {}
         self.keys: dict[Loc, Position] = {}
         self.problems: list[Problem] = []
@@ -267,6 +296,17 @@ class _Converter:
 
     def _scalar(self, node: ScalarNode) -> Any:
         tag, text = str(node.tag), str(node.value)
+        self.chars += len(text)
+        if self.chars > MAX_EXPANDED:
+            raise _Stop(
+                Problem(
+                    self.display,
+                    self.start,
+                    1,
+                    f"the document expands to more than {MAX_EXPANDED:,} characters "
+                    "(aliases repeated too often?)",
+                )
+            )
         if tag not in _SCALAR_TAGS:
             raise self._stop(node, _tag_message(tag))
         if tag == f"{_STD}null":

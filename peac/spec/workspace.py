@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,10 @@ class Workspace:
         key = file.resolve() if file.exists() else file.absolute()
         if key not in self.files:
             display = display_path(file, self.cwd)
-            documents, problems = load_file(file, display)
+            escape = self._escape(file)
+            documents, problems = (
+                ([], [Problem(display, 0, 0, escape)]) if escape else load_file(file, display)
+            )
             loaded = []
             for document in documents:
                 model, invalid = check_document(document)
@@ -50,6 +54,17 @@ class Workspace:
             self.files[key] = loaded
             self.problems[key] = problems
         return self.files[key]
+
+    def _escape(self, file: Path) -> str:
+        """Why ``file`` may not be read: a path inside the repository whose real location is
+        outside it (a symlink in a pull request pointing at ~/.git-credentials), or '' ."""
+        root = os.path.realpath(self.root)
+        named = str(file.absolute())
+        real = os.path.realpath(file)
+        inside = os.path.commonpath([root, named]) == root
+        if inside and os.path.commonpath([root, real]) != root:
+            return "is a link that leads outside the repository: not read"
+        return ""
 
     def reporter(self, loaded: Loaded) -> Callable[..., None]:
         """A function that records a problem at a loc of ``loaded``'s document."""
