@@ -76,6 +76,19 @@ async def _fault_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWri
                 await writer.drain()
                 writer.close()
                 return
+            elif path == "/header-bomb":  # headers that never end (bounded here: 8 MB)
+                writer.write(b"HTTP/1.1 200 OK\r\n")
+                for i in range(8 * 1024):
+                    writer.write(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000))
+                    await writer.drain()
+                writer.close()
+                return
+            elif path == "/trickle":  # a byte every 100 ms: no single read ever times out
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+                for _ in range(100):
+                    writer.write(b"x")
+                    await writer.drain()
+                    await asyncio.sleep(0.1)
             elif path == "/garbage":
                 writer.write(b"HTTP/9.9 what\x00\x01\r\n\r\n")
                 await writer.drain()

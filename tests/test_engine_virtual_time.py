@@ -6,19 +6,29 @@ servers prove the whole path in test_runner.py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 
 import httpx
 import pytest
 
 from peac.core import quantiles
-from peac.load.engine import RunOptions, execute
+from peac.load.engine import Engine, RunOptions, execute
 from peac.model.objectives import Limits, Objective, Source
 from peac.model.results import RunResult
 from peac.spec.plan import ScenarioPlan
 from tests.runner_helpers import scenario
 from tests.virtual_time import EPOCH, VirtualClock, run_virtual
+
+
+class _Stream(httpx.AsyncByteStream):
+    def __init__(self, parts: AsyncIterator[bytes]) -> None:
+        self.parts = parts
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for part in self.parts:
+            yield part
+
 
 Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 FLOW = "    - name: h\n      steps:\n        - path: /x\n"
@@ -173,3 +183,81 @@ def test_a_stop_request_ends_the_run_with_a_partial_result(tmp_path: Path) -> No
     result = run(plan, handler, stop=stop)
     assert result.counters.requests == 5  # the one in flight finished within graceful_stop
     assert result.duration < 1.0
+
+
+def test_a_trickling_server_hits_the_whole_request_deadline(tmp_path: Path) -> None:
+    """A byte every half second never trips a per-read timeout; the request's deadline does."""
+    plan = plan_for(
+        tmp_path,
+        "{executor: per-vu-iterations, vus: 1, iterations: 1}",
+        "    - name: h\n      steps:\n        - path: /x\n          timeout: 2s\n",
+    )
+
+    async def trickle() -> AsyncIterator[bytes]:
+        for _ in range(1000):
+            await asyncio.sleep(0.5)
+            yield b"x"
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=_Stream(trickle()))
+
+    result = run(plan, handler)
+    assert result.counters.failures["timeout"] == 1
+    assert quantiles.stat_seconds(result.latency(), "max") == pytest.approx(2.0, rel=1e-3)
+
+
+def test_requests_cut_off_at_the_graceful_stop_are_counted_as_timeouts(tmp_path: Path) -> None:
+    plan = plan_for(
+        tmp_path,
+        "{executor: constant-arrival-rate, rate: 10/s, duration: 2s, graceful_stop: 1s}",
+    )
+    result = run(plan, answering_after(30.0))  # nothing answers before the run ends
+    c = result.counters
+    assert c.scheduled_arrivals == 20
+    assert c.requests + c.dropped_arrivals == c.scheduled_arrivals  # none vanishes
+    assert c.failures["timeout"] == c.requests == 20
+    assert result.duration == pytest.approx(2.9, abs=0.06)  # last arrival at 1.9 s + 1 s
+
+
+def test_a_second_stop_ends_the_graceful_stop_at_once(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, "{executor: constant-vus, vus: 1, duration: 60s, graceful_stop: 30s}")
+
+    async def main() -> RunResult:
+        options = RunOptions(
+            seed=1,
+            environ={},
+            clock=VirtualClock(),
+            transport=lambda: httpx.MockTransport(answering_after(100.0)),
+        )
+        engine = Engine(plan, plan.scenario.spec.load, options)
+        loop = asyncio.get_running_loop()
+        loop.call_later(1.0, engine.request_stop, "interrupted (SIGINT)")
+        loop.call_later(2.0, engine.request_stop, "terminated (SIGTERM)")
+        return await engine.run()
+
+    result = run_virtual(main())
+    assert result.stop_reason == "interrupted (SIGINT)"
+    assert result.duration == pytest.approx(2.0, abs=0.06)  # not 1 s + 30 s of grace
+    assert result.counters.failures["timeout"] == 1
+
+
+def test_a_rate_beyond_the_machine_still_yields_to_a_stop(tmp_path: Path) -> None:
+    """Arrivals all behind schedule never wait, so the scheduler must yield by itself."""
+    plan = plan_for(
+        tmp_path, "{executor: constant-arrival-rate, rate: 1000000/s, duration: 60s, max_vus: 1}"
+    )
+
+    async def main() -> RunResult:
+        options = RunOptions(
+            seed=1,
+            environ={},
+            clock=VirtualClock(),
+            transport=lambda: httpx.MockTransport(answering_after(0.0)),
+        )
+        engine = Engine(plan, plan.scenario.spec.load, options)
+        asyncio.get_running_loop().call_soon(engine.request_stop, "interrupted (SIGINT)")
+        return await engine.run()
+
+    result = run_virtual(main())
+    assert result.partial
+    assert result.counters.scheduled_arrivals < 10

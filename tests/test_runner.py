@@ -422,3 +422,33 @@ def test_templated_url_that_leaves_the_allowed_host_is_blocked(tmp_path: Path, s
     assert result.counters.failures["blocked_host"] == 3
     assert result.counters.requests == 0
     assert result.counters.failed_requests == 0
+
+
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
+@pytest.mark.parametrize(
+    ("step", "kinds"),
+    [
+        ("{path: /header-bomb, timeout: 5s}", ("reset", "other")),  # past 64 KiB: refused
+        ("{path: /trickle, timeout: 500ms}", ("timeout",)),  # never within the deadline
+    ],
+)
+def test_hostile_servers_cost_a_bounded_failure_not_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transport: str, step: str, kinds: tuple[str]
+) -> None:
+    with fault_server() as url:
+        scenario(
+            tmp_path,
+            url,
+            "{executor: per-vu-iterations, vus: 1, iterations: 2}",
+            f"    - name: h\n      steps:\n        - {step}\n",
+        )
+        monkeypatch.chdir(tmp_path)
+        code, out, err = run_cli(
+            "run", "s.yaml", "--workers", "1", "--out", "r.json", "--transport", transport
+        )
+    assert code == 0, out + err
+    result = read(tmp_path / "r.json")
+    assert sum(result.counters.failures[k] for k in kinds) == 2
+    assert result.counters.bytes_received < 1024 * 1024
+    if kinds == ("timeout",):
+        assert stat(result.latency(), "max") == pytest.approx(0.5, abs=0.15)

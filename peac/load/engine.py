@@ -9,6 +9,7 @@ import random
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -71,6 +72,7 @@ class Engine:
         self.shard = options.shard
         self.runtime: Runtime = prepare(plan, options.environ)
         self.stop = options.stop or asyncio.Event()
+        self.hurry = asyncio.Event()  # a second stop: skip the rest of the graceful stop
         self.vus: list[VirtualUser] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.crashes: list[BaseException | None] = []
@@ -174,11 +176,14 @@ class Engine:
         )
 
     def request_stop(self, reason: str) -> None:
-        """Stop starting new iterations; in-flight ones get the graceful-stop period."""
+        """Stop starting new iterations; in-flight ones get the graceful-stop period. A second
+        request (CI's cancel sends SIGINT, then SIGTERM) ends that period at once."""
         if not self.stop.is_set():
             self.partial = True
             self.stop_reason = reason
             self.stop.set()
+        elif self.partial:
+            self.hurry.set()
 
     def record_lag(self, late: float) -> None:
         hist.record_seconds(self.lags, late)
@@ -187,6 +192,9 @@ class Engine:
         """Sleep until ``offset`` after the start; False when a stop came first."""
         delay = self.start + offset - self.clock.now()
         if delay <= 0:
+            # Behind schedule: still let the loop run (signal handlers, VUs, the abort watch),
+            # or a rate the machine cannot keep up with would never yield.
+            await asyncio.sleep(0)
             return not self.stop.is_set()
         try:
             await asyncio.wait_for(self.stop.wait(), timeout=delay)
@@ -209,11 +217,20 @@ class Engine:
         for vu in self.vus:
             vu.stopping = self.stop.is_set()
         if self.tasks:
-            _, pending = await asyncio.wait(set(self.tasks), timeout=self.load.graceful_stop)
+            hurry = asyncio.ensure_future(self.hurry.wait())
+            in_flight: asyncio.Future[Any] = asyncio.gather(*self.tasks, return_exceptions=True)
+            await asyncio.wait(
+                {in_flight, hurry},
+                timeout=self.load.graceful_stop,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            hurry.cancel()
+            pending = {task for task in self.tasks if not task.done()}
             for task in pending:
-                task.cancel()
+                task.cancel()  # a request cut off here is counted as a timeout
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
+            in_flight.cancel()
 
     async def _abort_watch(self) -> None:
         watch = self.recorder.watch

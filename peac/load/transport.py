@@ -21,6 +21,8 @@ from typing import Any, cast
 import httptools
 import httpx
 
+MAX_HEAD = 64 * 1024  # bytes of status line and headers, as httpx's own transport allows
+
 
 class _Connection(asyncio.Protocol):
     """One TCP connection; parses responses and queues their parts for the reader."""
@@ -32,6 +34,8 @@ class _Connection(asyncio.Protocol):
         self.headers: list[tuple[bytes, bytes]] = []
         self.closed = False
         self.reusable = True
+        self.in_head = True  # until the headers of the current response are complete
+        self.head_bytes = 0
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -45,15 +49,26 @@ class _Connection(asyncio.Protocol):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if self.in_head:
+            self.head_bytes += len(data)  # may include some body: only ever overcounts
+            if self.head_bytes > MAX_HEAD + 65536:
+                self._fail(f"response headers larger than {MAX_HEAD // 1024} KiB")
+                return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self.reusable = False
-            self.events.put_nowait(
-                ("error", httpx.RemoteProtocolError(f"malformed response: {exc}"))
-            )
-            if self.transport is not None:
-                self.transport.close()
+            big = self.head_bytes > MAX_HEAD or len(self.headers) >= 1000
+            why = f"response headers larger than {MAX_HEAD // 1024} KiB" if big else str(exc)
+            self._fail(f"malformed response: {why[:100]}")
+
+    def _fail(self, why: str) -> None:
+        self.reusable = False
+        self.closed = True
+        self.events.put_nowait(("error", httpx.RemoteProtocolError(why)))
+        if self.transport is not None:
+            self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -63,11 +78,17 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks
     def on_message_begin(self) -> None:
         self.headers = []
+        self.in_head = True
+        self.head_bytes = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_bytes += len(name) + len(value)
+        if self.head_bytes > MAX_HEAD or len(self.headers) >= 1000:
+            raise httptools.HttpParserError("headers too large")
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        self.in_head = False
         status = self.parser.get_status_code()
         if status >= 200:
             if not self.parser.should_keep_alive():
@@ -139,8 +160,12 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 self.discard(connection)
             connection = await self._connect(url.host, url.port or 80, timeouts.get("connect"))
             self.connection, self.origin = connection, origin
-        await self._write(connection, request)
-        kind, value = await self.next_event(connection, timeouts.get("read"))
+        try:
+            await self._write(connection, request)
+            kind, value = await self.next_event(connection, timeouts.get("read"))
+        except BaseException:  # cancelled (the request's deadline) or failed: never reuse
+            self.discard(connection)
+            raise
         if kind != "head":
             self.discard(connection)
             raise _error(kind, value, "before answering")

@@ -33,6 +33,7 @@ DEFAULT_HEADERS = {
 
 _REQUEST_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (httpx.TimeoutException, "timeout"),
+    (TimeoutError, "timeout"),
     (httpx.ConnectError, "refused"),
     (httpx.RemoteProtocolError, "reset"),
     (httpx.ReadError, "reset"),
@@ -194,7 +195,8 @@ class VirtualUser:
         received = 0
         response: _Response | None = None
         try:
-            async with self._open(step, request) as raw:
+            # The whole request, not each read: a server trickling a byte at a time is late.
+            async with asyncio.timeout(step.timeout), self._open(step, request) as raw:
                 chunks: list[bytes] = []
                 async for chunk in raw.aiter_bytes():
                     received += len(chunk)
@@ -207,6 +209,21 @@ class VirtualUser:
                 code = raw.status_code
                 status = f"{code // 100}xx"
                 response = _Response(code, raw.headers, b"".join(chunks), end - send)
+        except asyncio.CancelledError:  # still in flight when the run's graceful stop ended
+            end = now()
+            latency = end - (intended if intended is not None else send)
+            recorder.request(
+                step.label,
+                step.method,
+                "error",
+                latency,
+                end - send,
+                "timeout",
+                sent,
+                received,
+                end,
+            )
+            raise
         except Exception as exc:  # every transport failure is counted, none ends the run
             end = now()
             failure = _failure_for(exc)
