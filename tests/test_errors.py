@@ -250,3 +250,54 @@ def test_the_result_of_a_run_outside_git_is_not_silently_put_on_head(
     assert code == ExitCode.BAD_INPUT
     assert "does not say which commit it measured" in err
     assert run_cli("record", "r.json", "--commit", "HEAD")[0] == ExitCode.OK
+
+
+@pytest.mark.parametrize("command", ["run", "merge", "gate"])
+def test_an_unusable_output_path_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    make_repo(tmp_path, 1)
+    (tmp_path / "a-file").write_text("x")
+    scenario(
+        tmp_path, "http://127.0.0.1:9", "{executor: shared-iterations, vus: 1, iterations: 1}", FLOW
+    )
+    (tmp_path / "b.yaml").write_text(
+        "apiVersion: peac/v1\nkind: Budget\nmetadata: {name: b}\nspec:\n  scenario: s.yaml\n"
+        "  objectives:\n    - {metric: error_rate, fail: {max: 5%}}\n",
+        encoding="utf-8",
+    )
+    write(make_result({"h": [0.1]}, scenario="t"), tmp_path / "r.json")
+    monkeypatch.chdir(tmp_path)
+    args = {
+        "run": ["run", "s.yaml", "--out", "a-file/r.json"],
+        "merge": ["merge", "r.json", "--out", "a-file/m.json"],
+        "gate": ["gate", "r.json", "--budget", "b.yaml", "--markdown-out", "a-file/c.md"],
+    }[command]
+    code, out, err = run_cli(*args)
+    assert code == ExitCode.BAD_INPUT, out + err
+    assert "a-file is not a folder" in err
+    assert out == ""  # refused before the load, the merge or the verdict
+
+
+def test_a_result_that_cannot_be_written_after_the_load_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counting_server: tuple[str, threading.Event]
+) -> None:
+    url, _ = counting_server
+    scenario(tmp_path, url, "{executor: shared-iterations, vus: 1, iterations: 3}", FLOW)
+
+    def full_disk(*_: object) -> None:
+        # A disk that fills during the run cannot be made here; this is what writing then does.
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("peac.results.format.write", full_disk)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("run", "s.yaml", "--workers", "1", "--out", "r.json")
+    assert code == ExitCode.BAD_INPUT
+    assert "scenario t:" in out  # the summary is printed all the same
+    kept = Path(err.split("was kept in ")[1].split(" instead")[0])
+    try:
+        from peac.results.format import read
+
+        assert read(kept).counters.requests == 3
+    finally:
+        kept.unlink()

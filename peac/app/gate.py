@@ -20,7 +20,7 @@ from peac.model.series import Series
 from peac.model.verdict import HeadRun
 from peac.report.context import GateContext
 from peac.report.registry import VERDICT, GateReport
-from peac.results.format import read
+from peac.results.format import check_writable, read
 from peac.results.merge import merge
 from peac.spec.paths import find_root
 
@@ -61,6 +61,8 @@ def _in_repository(path: Path, root: Path) -> str:
 
 
 def gate(request: GateRequest, out: TextIO) -> int:
+    if request.markdown_out is not None:
+        check_writable(request.markdown_out)
     budget = load_budget(request.budget, find_root(request.root))
     results = [read(path) for path in request.results]
     for path, result in zip(request.results, results, strict=True):
@@ -128,8 +130,13 @@ def gate(request: GateRequest, out: TextIO) -> int:
     )
     out.write(VERDICT.render(request.fmt, report))
     if request.markdown_out is not None:
-        request.markdown_out.parent.mkdir(parents=True, exist_ok=True)
-        request.markdown_out.write_text(VERDICT.render("markdown", report), encoding="utf-8")
+        try:
+            request.markdown_out.parent.mkdir(parents=True, exist_ok=True)
+            request.markdown_out.write_text(VERDICT.render("markdown", report), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"--markdown-out {request.markdown_out}: cannot be written ({exc.strerror})"
+            ) from None
     if request.fmt == "github" and request.step_summary is not None:
         with request.step_summary.open("a", encoding="utf-8") as handle:
             handle.write(VERDICT.render("markdown", report))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.app.budgets import select_scenario
-from peac.errors import ExitCode
+from peac.errors import ExitCode, InputError
 from peac.history.git import work_tree_state
 from peac.load import workers
 from peac.load.abort import watched
@@ -20,7 +20,7 @@ from peac.load.overrides import override_load, override_target
 from peac.load.schedule import Shard
 from peac.model.units import show
 from peac.report.registry import RUN, RunReport
-from peac.results.format import check_writable, write
+from peac.results.format import check_writable, write_or_keep
 from peac.spec.paths import find_root
 
 
@@ -85,8 +85,12 @@ def run(request: RunRequest, out: TextIO, err: TextIO) -> int:
     result = workers.run(work, progress)
     if progress is not None:
         err.write("\n")
-    write(result, request.out)
+    kept = write_or_keep(result, request.out)
     out.write(RUN.render("text", RunReport(result)))
+    if kept is not None:
+        raise InputError(
+            f"--out {request.out}: cannot be written; the result was kept in {kept} instead"
+        )
     out.write(f"result written to {request.out} ({time.monotonic() - started:.1f}s)\n")
     if result.stop_reason.startswith("aborted"):
         return ExitCode.FAILED

@@ -360,6 +360,22 @@ def write(result: RunResult, path: Path) -> None:
         raise
 
 
+def write_or_keep(result: RunResult, path: Path) -> Path | None:
+    """Write the result; when ``path`` cannot be written (full disk, a size limit, a file
+    where a folder should be), keep it in the system's temporary folder instead and return
+    where, so a long run is never lost. None when ``path`` was written."""
+    import tempfile
+
+    try:
+        write(result, path)
+        return None
+    except OSError:
+        handle, kept = tempfile.mkstemp(prefix="peac-result-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(dumps(result))
+        return Path(kept)
+
+
 def read(path: Path) -> RunResult:
     """A result file, or a ``DataError`` saying why it is not one."""
     try:
