@@ -45,7 +45,7 @@ def diff_text(rows: Sequence[Row], title: str, alpha: float) -> str:
         lines.append("  ".join(cells).rstrip())
     lines.append(f"~ means no significant change (p >= {alpha:g})")
     lines += [NOTES[t] for t in dict.fromkeys(r.test for r in rows) if t in NOTES]
-    return "\n".join(lines) + "\n"
+    return escape.text_lines(lines)
 
 
 def diff_markdown(rows: Sequence[Row], title: str, alpha: float) -> str:

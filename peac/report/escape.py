@@ -14,9 +14,16 @@ from peac.errors import one_line
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~])")
 
 
+_JOINER = "\u2060"  # WORD JOINER: invisible, and breaks what GitHub would turn into a link
+_AUTOLINKS = (("@", "@" + _JOINER), ("://", ":" + _JOINER + "//"), ("www.", "www" + _JOINER + "."))
+
+
 def markdown(value: object) -> str:
-    """Literal text in Markdown: no HTML, no links, no formatting, no table breaks."""
-    text = html.escape(str(value), quote=False).replace("\n", " ").replace("\r", " ")
+    """Literal text in Markdown: no HTML, no links (autolinked URLs included), no @mentions,
+    no formatting, no table breaks; one line."""
+    text = html.escape(one_line(str(value).replace("\n", " ").replace("\r", " ")), quote=False)
+    for found, replaced in _AUTOLINKS:
+        text = text.replace(found, replaced)
     return _MARKDOWN.sub(r"\\\1", text)
 
 
@@ -26,9 +33,14 @@ def terminal(value: object) -> str:
     return one_line(str(value))
 
 
+def text_lines(lines: list[str]) -> str:
+    """Lines of a report for a terminal or log, each escaped by ``terminal``."""
+    return "".join(terminal(line) + "\n" for line in lines)
+
+
 def workflow_data(text: str) -> str:
     """The message part of a GitHub workflow command (``::error ...::MESSAGE``)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return one_line(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def workflow_property(text: str) -> str:

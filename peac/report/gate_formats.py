@@ -35,7 +35,7 @@ def verdict_text(verdict: Verdict, context: GateContext) -> str:
         f"({context.history_commits} commits of history)"
     )
     lines.append(f"{verdict.budget}: {verdict.headline}")
-    return "\n".join(lines) + "\n"
+    return escape.text_lines(lines)
 
 
 def _number(value: float | None) -> float | str | None:
@@ -114,7 +114,7 @@ def verdict_junit(verdict: Verdict, context: GateContext) -> str:
     all_rows = rows(verdict, context.budget_path)
     suite = ET.Element(
         "testsuite",
-        name=f"peac budget {verdict.budget}",
+        name=escape.terminal(f"peac budget {verdict.budget}"),
         tests=str(len(all_rows)),
         failures=str(sum(v.outcome == "fail" for v in verdict.objectives)),
         errors="0",
@@ -124,23 +124,23 @@ def verdict_junit(verdict: Verdict, context: GateContext) -> str:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"peac.{verdict.budget}.{row.group}",
-            name=row.name,
-            file=context.budget_path,
+            classname=escape.terminal(f"peac.{verdict.budget}.{row.group}"),
+            name=escape.terminal(row.name),
+            file=escape.terminal(context.budget_path),
             line=str(v.objective.source.line),
         )
-        reasons = [line for _, line in row.why]
+        reasons = [escape.terminal(line) for _, line in row.why]
         message = "; ".join(reasons) or f"{row.head} ({row.status})"
         if v.outcome == "fail":
             failure = ET.SubElement(case, "failure", message=message, type=v.status)
-            failure.text = "\n".join([*reasons, row.model])
+            failure.text = "\n".join([*reasons, escape.terminal(row.model)])
         out = ET.SubElement(case, "system-out")
         out.text = (
             f"status {v.status}; head {row.head}; base {row.base}; change {row.delta}; "
             f"bound {row.bound}\n" + "\n".join(reasons)
         )
     if verdict.notes:
-        ET.SubElement(suite, "system-err").text = "\n".join(verdict.notes)
+        ET.SubElement(suite, "system-err").text = escape.text_lines(list(verdict.notes))
     suites = ET.Element("testsuites", name="peac gate")
     suites.append(suite)
     ET.indent(suites)

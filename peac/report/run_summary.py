@@ -6,6 +6,7 @@ from peac.core import quantiles
 from peac.core.hints import hints
 from peac.model.results import RunResult
 from peac.model.units import format_duration
+from peac.report import escape
 
 
 def _ms(seconds: float | None) -> str:
@@ -78,4 +79,4 @@ def summary(result: RunResult) -> str:
             + (f" ({monitor.last_error})" if monitor.errors else "")
         )
     lines += [f"hint: {hint}" for hint in hints(result)]
-    return "\n".join(lines) + "\n"
+    return escape.text_lines(lines)
