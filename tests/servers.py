@@ -48,6 +48,11 @@ async def _fault_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWri
                     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                     b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
                 )
+            elif path.startswith("/away?to="):  # an open redirect, anywhere
+                target = path.split("=", 1)[1].encode()
+                writer.write(
+                    b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n" % target
+                )
             elif path == "/redirect":
                 writer.write(b"HTTP/1.1 302 Found\r\nLocation: /ok\r\nContent-Length: 0\r\n\r\n")
             elif path == "/500":

@@ -452,3 +452,49 @@ def test_hostile_servers_cost_a_bounded_failure_not_the_run(
     assert result.counters.bytes_received < 1024 * 1024
     if kinds == ("timeout",):
         assert stat(result.latency(), "max") == pytest.approx(0.5, abs=0.15)
+
+
+def test_a_redirect_cannot_carry_a_secret_to_another_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx drops Authorization on a cross-host redirect, but not custom headers: every hop
+    is checked against the allowed hosts instead, so the key never leaves."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[str] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            received.append(self.headers.get("X-Api-Key", ""))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return
+
+    elsewhere = ThreadingHTTPServer(("127.0.0.2", 0), Collector)  # another loopback address
+    thread = threading.Thread(target=elsewhere.serve_forever, daemon=True)
+    thread.start()
+    stolen = f"http://127.0.0.2:{elsewhere.server_address[1]}/stolen"
+    try:
+        with fault_server() as url:
+            scenario(
+                tmp_path,
+                url,
+                "{executor: per-vu-iterations, vus: 1, iterations: 2}",
+                "    - name: h\n      steps:\n"
+                f"        - path: '/away?to={stolen}'\n"
+                "          headers: {X-Api-Key: '{{ secrets.key }}'}\n",
+                "  defaults: {follow_redirects: true}\n  secrets:\n    key: {env: LEAK_KEY}\n",
+            )
+            monkeypatch.setenv("LEAK_KEY", "s3cr3t")
+            monkeypatch.chdir(tmp_path)
+            code, out, err = run_cli("run", "s.yaml", "--workers", "1", "--out", "r.json")
+    finally:
+        elsewhere.shutdown()
+        elsewhere.server_close()
+    assert code == 0, out + err
+    assert received == []
+    assert read(tmp_path / "r.json").counters.failures["blocked_host"] == 2

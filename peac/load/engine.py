@@ -87,32 +87,25 @@ class Engine:
 
     def new_vu(self, index: int) -> VirtualUser:
         defaults = self.plan.scenario.spec.defaults
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         transport: httpx.AsyncBaseTransport
         if self.options.transport:
             transport = self.options.transport()
         else:
+            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
             transport = httpx.AsyncHTTPTransport(
                 verify=self.tls, http2=defaults.http2, limits=limits, socket_options=NODELAY
             )
             if self.options.transport_kind == "lean" and not defaults.http2:
                 transport = LeanTransport(fallback=transport)
-        client = httpx.AsyncClient(
-            timeout=httpx.Timeout(defaults.timeout, connect=defaults.connect_timeout),
-            follow_redirects=defaults.follow_redirects,
-            transport=transport,
-            trust_env=False,
-        )
-        direct = None if defaults.follow_redirects else transport
         vu = VirtualUser(
             index,
             self.runtime,
             self.recorder,
-            client,
+            transport,
             random.Random(self.seed + index),
             defaults.max_body,
             self.clock,
-            direct=direct,
+            follow_redirects=defaults.follow_redirects,
             connect_timeout=defaults.connect_timeout,
         )
         self.vus.append(vu)
@@ -147,7 +140,9 @@ class Engine:
             helpers = await asyncio.gather(
                 monitor_task, progress_task, abort_task, server_task, return_exceptions=True
             )
-            await asyncio.gather(*(vu.client.aclose() for vu in self.vus), return_exceptions=True)
+            await asyncio.gather(
+                *(vu.transport.aclose() for vu in self.vus), return_exceptions=True
+            )
         # A bug in peac must not hide inside a background task: surface it as an internal error.
         for outcome in [*helpers, *self.crashes]:
             if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):

@@ -20,6 +20,7 @@ from peac.errors import InputError
 from peac.model.urls import host_of
 from peac.spec.plan import ScenarioPlan
 from peac.spec.scenario import Check, Step, ThinkTime
+from peac.spec.templates import secrets_read
 from peac.spec.templating import is_template, make_environment, render_text
 
 Renderable = Any  # str | Template | list | dict of those, or plain JSON values
@@ -60,6 +61,7 @@ class CompiledStep:
     url_is_static: bool  # checked by the compiler; a templated URL is checked per request
     needs_body: bool
     accepted_status: Callable[[int], bool] | None
+    secrets: frozenset[str] = frozenset()  # secrets its templates read (default headers too)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Runtime:
     feeder_order: dict[str, str]
     allowed_hosts: frozenset[str]
     default_headers: tuple[tuple[str, Renderable], ...]
+    secret_hosts: dict[str, frozenset[str]] = field(default_factory=dict)  # where each may go
     _feeder_position: dict[str, int] = field(default_factory=dict)
 
     def choose_flow(self, rng: random.Random) -> CompiledFlow:
@@ -195,6 +198,17 @@ def _compile_step(step: Step, plan: ScenarioPlan, env: Any) -> CompiledStep:
         url_is_static=not t1,
         needs_body=needs_body,
         accepted_status=_status_matcher(list(step.checks)),
+        secrets=secrets_read(
+            [
+                step.url or step.path,
+                step.query,
+                step.headers,
+                step.json_,
+                step.body,
+                scenario.defaults.headers,
+            ],
+            scenario.secrets,
+        ),
     )
 
 
@@ -233,6 +247,10 @@ def prepare(plan: ScenarioPlan, environ: dict[str, str] | None = None) -> Runtim
         feeders=feeders,
         feeder_order={name: f.order for name, f in plan.feeders.items()},
         allowed_hosts=frozenset({host, *plan.allowed_hosts}),
+        secret_hosts={
+            name: plan.secret_hosts.get(name, frozenset({host, *plan.allowed_hosts}))
+            for name in scenario.secrets
+        },
         default_headers=tuple(
             (k, _compile(v, env)[0]) for k, v in scenario.defaults.headers.items()
         ),

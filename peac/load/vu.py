@@ -1,4 +1,4 @@
-"""A virtual user: its own HTTP client, cookies and captured variables; runs one flow per
+"""A virtual user: its own connection, cookies and captured variables; runs one flow per
 iteration and records every request.
 
 Timing: ``latency`` runs from when the request *should* have been sent (the arrival time in the
@@ -22,7 +22,6 @@ from peac import __version__
 from peac.load.clock import Clock
 from peac.load.recorder import Recorder
 from peac.load.runtime import CompiledCheck, CompiledStep, Runtime, render
-from peac.model.urls import host_of
 
 DEFAULT_HEADERS = {
     "Accept": "*/*",
@@ -74,45 +73,63 @@ def _failure_for(exc: Exception) -> str:
     return "other"
 
 
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
+
+
+class Blocked(Exception):
+    """A request (or a redirect hop) to a host it may not go to."""
+
+
 class VirtualUser:
     def __init__(
         self,
         index: int,
         runtime: Runtime,
         recorder: Recorder,
-        client: httpx.AsyncClient,
+        transport: httpx.AsyncBaseTransport,
         rng: random.Random,
         max_body: int,
         clock: Clock,
-        direct: httpx.AsyncBaseTransport | None = None,
+        *,
+        follow_redirects: bool = False,
         connect_timeout: float = 5.0,
     ) -> None:
         self.index = index
         self.runtime = runtime
         self.recorder = recorder
-        self.client = client
         self.rng = rng
         self.max_body = max_body
         self.clock = clock
         self.captured: dict[str, Any] = {}
         self.iterations = 0
         self.stopping = False
-        # The hot path: requests go straight to this transport, skipping AsyncClient's
-        # per-request machinery; cookies are kept here. None means "use the client" (redirects).
-        self.direct = direct
+        # Requests go straight to the transport (httpx's AsyncClient costs most of a request's
+        # CPU); cookies are kept here and redirects followed here, each hop checked.
+        self.transport = transport
+        self.follow_redirects = follow_redirects
         self.cookies = httpx.Cookies()
         self.connect_timeout = connect_timeout
 
-    def _open(self, step: CompiledStep, request: dict[str, Any]) -> Any:
-        if self.direct is None:
-            return self.client.stream(timeout=step.timeout, **request)
-        return self._send_direct(step, request)
+    def _may_send(self, url: httpx.URL, secrets: frozenset[str]) -> bool:
+        """Whether a request carrying ``secrets`` may go to ``url``'s host."""
+        host = url.host.lower()
+        runtime = self.runtime
+        if host not in runtime.allowed_hosts:
+            return False
+        return all(host in runtime.secret_hosts.get(name, ()) for name in secrets)
+
+    def _may_send_to(self, url: str, secrets: frozenset[str]) -> bool:
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, ValueError, TypeError):
+            return False
+        return parsed.scheme in ("http", "https") and self._may_send(parsed, secrets)
 
     @contextlib.asynccontextmanager
-    async def _send_direct(
+    async def _send(
         self, step: CompiledStep, request: dict[str, Any]
     ) -> AsyncIterator[httpx.Response]:
-        assert self.direct is not None
         headers = {**DEFAULT_HEADERS, **request["headers"]}
         outgoing = httpx.Request(
             request["method"],
@@ -129,16 +146,51 @@ class VirtualUser:
                 }
             },
         )
-        if self.cookies:
-            self.cookies.set_cookie_header(outgoing)
-        response = await self.direct.handle_async_request(outgoing)
-        response.request = outgoing
+        for hop in range(MAX_REDIRECTS + 1):
+            if self.cookies:
+                self.cookies.set_cookie_header(outgoing)
+            response = await self.transport.handle_async_request(outgoing)
+            response.request = outgoing
+            if "set-cookie" in response.headers:
+                self.cookies.extract_cookies(response)
+            location = response.headers.get("location")
+            if not (self.follow_redirects and response.status_code in REDIRECTS and location):
+                break
+            await response.aclose()
+            if hop == MAX_REDIRECTS:
+                raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
+            outgoing = self._next_hop(outgoing, response.status_code, location, step.secrets)
         try:
             yield response
         finally:
             await response.aclose()
-        if "set-cookie" in response.headers:
-            self.cookies.extract_cookies(response)
+
+    def _next_hop(
+        self, previous: httpx.Request, status: int, location: str, secrets: frozenset[str]
+    ) -> httpx.Request:
+        """The request a redirect asks for, if it may go there (every hop passes the host
+        check and the hosts each secret it carries is bound to)."""
+        try:
+            url = previous.url.join(location)
+        except (httpx.InvalidURL, ValueError):
+            raise httpx.RemoteProtocolError("a redirect to an invalid URL") from None
+        if url.scheme not in ("http", "https") or not self._may_send(url, secrets):
+            raise Blocked(url.host)
+        method, content = previous.method, previous.content
+        if status == 303 or (status in (301, 302) and method == "POST"):
+            method, content = ("HEAD" if method == "HEAD" else "GET"), b""
+        headers = httpx.Headers(previous.headers)
+        headers.pop("host", None)
+        headers.pop("cookie", None)
+        if url.netloc != previous.url.netloc:
+            headers.pop("authorization", None)
+        if not content:
+            headers.pop("content-length", None)
+            headers.pop("content-type", None)
+            headers.pop("transfer-encoding", None)
+        return httpx.Request(
+            method, url, headers=headers, content=content, extensions=previous.extensions
+        )
 
     def _context(self, rows: dict[str, Any]) -> dict[str, Any]:
         runtime = self.runtime
@@ -184,7 +236,9 @@ class VirtualUser:
             # Its message is never shown: it may hold rendered values, secrets among them.
             recorder.failure("template")
             return False
-        if not step.url_is_static and host_of(request["url"]) not in self.runtime.allowed_hosts:
+        if (not step.url_is_static or step.secrets) and not self._may_send_to(
+            request["url"], step.secrets
+        ):
             recorder.failure("blocked_host")
             return False
         sent = len(request.get("content") or b"")
@@ -196,7 +250,7 @@ class VirtualUser:
         response: _Response | None = None
         try:
             # The whole request, not each read: a server trickling a byte at a time is late.
-            async with asyncio.timeout(step.timeout), self._open(step, request) as raw:
+            async with asyncio.timeout(step.timeout), self._send(step, request) as raw:
                 chunks: list[bytes] = []
                 async for chunk in raw.aiter_bytes():
                     received += len(chunk)
@@ -209,6 +263,9 @@ class VirtualUser:
                 code = raw.status_code
                 status = f"{code // 100}xx"
                 response = _Response(code, raw.headers, b"".join(chunks), end - send)
+        except Blocked:  # a redirect to a host this request may not go to: nothing sent there
+            recorder.failure("blocked_host")
+            return False
         except asyncio.CancelledError:  # still in flight when the run's graceful stop ended
             end = now()
             latency = end - (intended if intended is not None else send)

@@ -6,7 +6,7 @@ per second, fractions), defaults filled in. Nothing downstream re-reads YAML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from peac.model.objectives import Objective, Rules, Source
@@ -29,6 +29,9 @@ class ScenarioPlan:
     steps: tuple[str, ...]
     allowed_hosts: frozenset[str]
     feeders: dict[str, FeederPlan]
+    # Hosts each secret may be sent to, from the repository's rules (peac.yaml on the base
+    # branch); a secret not named here may go to any allowed host.
+    secret_hosts: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
