@@ -59,7 +59,7 @@ def validate(paths: tuple[Path, ...], fmt: str, root: Path | None) -> int:
 )
 @click.option(
     "--kind",
-    type=click.Choice(["all", "Budget", "Scenario"]),
+    type=click.Choice(["all", "Budget", "Scenario", "Config"]),
     default="all",
     show_default=True,
     help="Which schema to print when --out is not given.",
@@ -175,6 +175,11 @@ def _default_workers() -> int:
     help="HTTP/1.1 transport: peac's lean one (fast) or httpx's own (always used for HTTPS, HEAD).",
 )
 @click.option(
+    "--base",
+    help="Base branch of the change under test: its peac.yaml sets the hosts and secrets "
+    "allowed [default: the working tree's peac.yaml, if any].",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help="Live progress line [default: on a terminal outside CI].",
@@ -194,6 +199,7 @@ def run(
     target: str | None,
     server_pid: int | None,
     transport: str,
+    base: str | None,
     progress: bool | None,
 ) -> int:
     """Run SCENARIO (a file, or FILE#name) against its target and write a RunResult.
@@ -224,6 +230,7 @@ def run(
         progress=progress,
         server_pid=server_pid,
         transport=transport,
+        base=base,
     )
     return execute(request, sys.stdout, sys.stderr)
 

@@ -59,6 +59,7 @@ def test_a_missing_secret_is_the_same_error_with_one_worker_or_many(
     code, _, err = run_cli("run", "s.yaml", "--workers", count, "--out", "r.json")
     assert code == ExitCode.BAD_INPUT
     assert err == (
+        "rules: no peac.yaml and no --base: the local files set every rule\n"
         "peac: scenario 't' declares secrets read from unset environment variables: "
         "PEAC_TEST_UNSET_SECRET\n"
     )

@@ -277,6 +277,7 @@ def test_sigint_stops_gracefully_with_a_partial_result(tmp_path: Path, shop: str
     assert process.stderr is not None
     # Readiness: the first progress line is written by the running engine, after its signal
     # handlers are in place (a signal sent earlier would kill the process instead).
+    assert process.stderr.readline().startswith("rules: ")  # said before the load starts
     first = process.stderr.read(1)  # "\r" arrives as "\n" in text mode (universal newlines)
     assert first == "\n", first + process.stderr.read()
     process.send_signal(signal.SIGINT)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.app.budgets import load_budget
+from peac.app.rules import base_budget, judged_by, load_rules
 from peac.core.judge import judge
 from peac.core.measures import invalid_reason, measure, values_of
 from peac.errors import InputError
@@ -114,7 +115,12 @@ def gate(request: GateRequest, out: TextIO) -> int:
         for key in keys
     }
 
-    verdict = judge(budget.rules, head, merged, series)
+    repo_rules = load_rules(request.root, history.branch)
+    rules, overridden = judged_by(
+        budget.rules, repo_rules, base_budget(repo, history.branch, request.budget)
+    )
+    notes += [f"rules: {repo_rules.origin}", *overridden]
+    verdict = judge(rules, head, merged, series)
 
     report = GateReport(
         verdict,

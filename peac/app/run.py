@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.app.budgets import select_scenario
+from peac.app.rules import confine, load_rules
 from peac.errors import ExitCode, InputError
 from peac.history.git import work_tree_state
 from peac.load import workers
@@ -19,6 +20,7 @@ from peac.load.machine import fingerprint
 from peac.load.overrides import override_load, override_target
 from peac.load.schedule import Shard
 from peac.model.units import show
+from peac.report import escape
 from peac.report.registry import RUN, RunReport
 from peac.results.format import check_writable, write_or_keep
 from peac.spec.paths import find_root
@@ -41,6 +43,7 @@ class RunRequest:
     server_pid: int | None = None
     transport: str = "lean"
     environ: Mapping[str, str] | None = None  # where secrets come from [default: os.environ]
+    base: str | None = None  # the base branch whose peac.yaml sets the rules (None: local)
 
 
 def _progress_line(out: TextIO) -> Callable[[Progress], None]:
@@ -59,7 +62,9 @@ def run(request: RunRequest, out: TextIO, err: TextIO) -> int:
     root = find_root(request.root)
     scenario, budget = select_scenario(request.scenario, request.budget, root)
     check_writable(request.out)
-    plan = override_target(scenario, request.target)
+    repo_rules = load_rules(request.root, request.base)
+    err.write(escape.terminal(f"rules: {repo_rules.origin}") + "\n")
+    plan = override_target(confine(scenario, repo_rules, request.target), request.target)
     rules, unwatchable = watched(budget.objectives) if budget else ([], [])
     for objective in unwatchable:
         err.write(

@@ -6,13 +6,14 @@ from typing import Any
 
 from peac.errors import Problem, describe, did_you_mean
 from peac.spec.budget import Budget
+from peac.spec.config import Config
 from peac.spec.fields import StrictModel
 from peac.spec.locate import validate
 from peac.spec.scenario import Scenario
 from peac.spec.source import Document
 
 API_VERSIONS = ("peac/v1",)
-KINDS: dict[str, type[StrictModel]] = {"Budget": Budget, "Scenario": Scenario}
+KINDS: dict[str, type[StrictModel]] = {"Budget": Budget, "Scenario": Scenario, "Config": Config}
 
 
 def check_document(document: Document) -> tuple[StrictModel | None, list[Problem]]:

@@ -9,7 +9,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def kind_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of one kind (``Budget`` or ``Scenario``)."""
+    """The JSON Schema of one kind (``Budget``, ``Scenario`` or ``Config``)."""
     from peac.spec.documents import KINDS
 
     schema = KINDS[kind].model_json_schema(by_alias=True)
@@ -34,7 +34,7 @@ def combined_schema() -> dict[str, Any]:
     ]
     return {
         "$schema": SCHEMA_DIALECT,
-        "title": "peac file (Budget or Scenario)",
+        "title": "peac file (Budget, Scenario or Config)",
         "type": "object",
         "required": ["apiVersion", "kind"],
         "properties": {"kind": {"enum": list(KINDS)}, "apiVersion": {"const": "peac/v1"}},
@@ -49,6 +49,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "peac.schema.json": combined_schema(),
         "budget.schema.json": kind_schema("Budget"),
         "scenario.schema.json": kind_schema("Scenario"),
+        "config.schema.json": kind_schema("Config"),
     }
 
 
