@@ -2,24 +2,23 @@
 
 Both run as whole processes (start-up included, as in a pre-commit hook), interleaved, several
 rounds; the medians and their ratio are printed. Target: ratio <= 1.0 although peac does more
-(semantic checks across files, line/column positions, did-you-mean hints).
+(semantic checks across files, line/column positions, did-you-mean hints); both exit 0 (the
+files are valid). --quick: 3 rounds, ratio <= 3.0.
 
-    .venv/bin/python benchmarks/validate_speed.py [--rounds 7]
+    .venv/bin/python benchmarks/validate_speed.py [--quick] [--rounds 7]
 """
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import BIN, REPO, Report, measured, parser, run
 
 
 def make_files(target: Path, count: int = 50) -> list[Path]:
@@ -44,36 +43,42 @@ def make_files(target: Path, count: int = 50) -> list[Path]:
 
 
 def timed(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{command[0]} failed:\n{result.stdout}{result.stderr}")
-    return elapsed
+    """Wall seconds of the whole process; any exit but 0 fails the benchmark."""
+    return measured(command, cwd, timeout=120, core=None).wall
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        files = [f.name for f in make_files(root)]
-        schema = str(REPO / "docs" / "schema" / "peac.schema.json")
-        peac = [str(BIN / "peac"), "validate", *files]
-        peer = [str(BIN / "check-jsonschema"), "--schemafile", schema, *files]
-        timed(peac, root)  # warm the file cache and bytecode of both
-        timed(peer, root)
-        peac_times, peer_times = [], []
-        for _ in range(args.rounds):
-            peac_times.append(timed(peac, root))
-            peer_times.append(timed(peer, root))
-    p, c = statistics.median(peac_times), statistics.median(peer_times)
-    print(f"files: {len(files)} ({len(files) // 2} scenarios, {len(files) // 2} budgets)")
-    print(f"peac validate:     median {p * 1000:7.1f} ms over {args.rounds} rounds")
-    print(f"check-jsonschema:  median {c * 1000:7.1f} ms over {args.rounds} rounds")
-    print(f"ratio peac / check-jsonschema: {p / c:.2f} (target <= 1.0)")
-    return 0
+    p = parser(__doc__)
+    p.add_argument("--rounds", type=int, help="alternated rounds [7; --quick: 3]")
+    args = p.parse_args()
+    rounds = args.rounds or (3 if args.quick else 7)
+    target = 3.0 if args.quick else 1.0
+
+    def body(report: Report) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            files = [f.name for f in make_files(root)]
+            schema = str(REPO / "docs" / "schema" / "peac.schema.json")
+            peac = [str(BIN / "peac"), "validate", *files]
+            peer = [str(BIN / "check-jsonschema"), "--schemafile", schema, *files]
+            timed(peac, root)  # warm the file cache and bytecode of both
+            timed(peer, root)
+            peac_times, peer_times = [], []
+            for _ in range(rounds):
+                peac_times.append(timed(peac, root))
+                peer_times.append(timed(peer, root))
+        p, c = statistics.median(peac_times), statistics.median(peer_times)
+        print(f"files: {len(files)} ({len(files) // 2} scenarios, {len(files) // 2} budgets)")
+        print(f"peac validate:     median {p * 1000:7.1f} ms over {rounds} rounds")
+        print(f"check-jsonschema:  median {c * 1000:7.1f} ms over {rounds} rounds")
+        report.check(
+            "peac validate / check-jsonschema (median wall)",
+            f"{p / c:.2f}x ({p * 1000:.0f} vs {c * 1000:.0f} ms)",
+            f"<= {target:g}x",
+            p <= target * c,
+        )
+
+    return run("validate_speed", args.quick, body)
 
 
 if __name__ == "__main__":
