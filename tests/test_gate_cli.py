@@ -290,3 +290,41 @@ def test_a_shallow_clone_fetches_the_history_it_needs(
     assert code == 2
     assert "merge-base of" in err
     assert "is not in this shallow clone; fetch more history (git fetch --deepen=" in err
+
+
+def _summary_line(table: object, **changes: object) -> str:
+    """A peac/1 summary line whose packed summary is replaced by ``table`` and ``changes``."""
+    import base64
+    import json as jsonlib
+    import zlib
+
+    summary = {"started_at": 1.7e9, "requests": 10, "invalid": "", "dirty": False, "table": table}
+    summary.update(changes)
+    packed = base64.urlsafe_b64encode(zlib.compress(jsonlib.dumps(summary).encode())).decode()
+    return f"peac/1 bad0bad0bad0bad0 shop ci {packed}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        _summary_line({"": {"latency": "not-base64!!"}}),
+        _summary_line({"": {"latency": "AAAA"}}),  # a pack cut short
+        _summary_line([1, 2, 3]),  # a table given as a list
+        _summary_line({}, started_at=float("inf")),
+        _summary_line({}, requests=float("inf")),
+        "peac/1 bad0 shop ci !!!not-zlib!!!",
+        "peac/1 " + "x" * 5000,
+    ],
+)
+def test_one_damaged_note_line_never_blocks_the_gate(
+    shop: Path, tmp_path: Path, line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = git(shop, "rev-parse", "main")
+    note = git(shop, "notes", "--ref=peac", "show", main)
+    git(shop, "notes", "--ref=peac", "add", "-f", "-m", note + "\n" + line, main)
+    code, out, err = gate(str(head_result(shop, tmp_path / "h.json")))
+    assert code == 0, out + err
+    assert "damaged record" in out or "not a peac/1 record" in out
+    monkeypatch.chdir(shop)
+    code, out, err = run_cli("history", "show", "--step", "checkout")
+    assert code == 0, err

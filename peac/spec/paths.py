@@ -51,5 +51,5 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
     base = (cwd or Path.cwd()).resolve()
     try:
         return path.resolve().relative_to(base).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside, or a link loop (RuntimeError)
         return path.as_posix()
