@@ -6,6 +6,7 @@ servers prove the whole path in test_runner.py."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from peac.core import quantiles
 from peac.load.engine import Engine, RunOptions, execute
 from peac.model.objectives import Limits, Objective, Source
 from peac.model.results import RunResult
+from peac.results.format import to_json
 from peac.spec.plan import ScenarioPlan
 from tests.runner_helpers import scenario
 from tests.virtual_time import EPOCH, VirtualClock, run_virtual
@@ -261,3 +263,67 @@ def test_a_rate_beyond_the_machine_still_yields_to_a_stop(tmp_path: Path) -> Non
     result = run_virtual(main())
     assert result.partial
     assert result.counters.scheduled_arrivals < 10
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ 1 / 0 }}",
+        "{{ random_choice([]) }}",
+        "{{ random_int(2, 1) }}",
+        '{{ 1 + "a" }}',
+        "{{ 2.0 ** 100000 }}",
+        "{{ 9 ** (9 ** 9) }}",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "{{ random_int(secrets.key, 2) }}",  # the secret's value must not surface anywhere
+    ],
+)
+def test_a_failing_template_is_a_counted_failure_and_the_run_goes_on(
+    tmp_path: Path, template: str
+) -> None:
+    plan = scenario(
+        tmp_path,
+        "http://127.0.0.1:9",
+        "{executor: per-vu-iterations, vus: 1, iterations: 3}",
+        "    - name: f\n      steps:\n"
+        f"        - path: '/x'\n          headers: {{A: '{template}'}}\n"
+        "        - path: /y\n",
+        "  secrets:\n    key: {env: KEY}\n",
+    )
+    opts = RunOptions(
+        seed=1,
+        environ={"KEY": "s3cr3t-value"},
+        clock=VirtualClock(),
+        transport=lambda: httpx.MockTransport(answering_after(0.01)),
+    )
+    result = run_virtual(execute(plan, plan.scenario.spec.load, opts))
+    assert result.counters.failures["template"] == 3
+    assert result.counters.iterations == 3
+    assert result.counters.requests == 0  # a flow stops at its failed step
+    assert "s3cr3t" not in json.dumps(to_json(result))
+
+
+@pytest.mark.parametrize(
+    ("body", "check"),
+    [
+        (b"[" * 100_000, "{json: {path: 'a', exists: true}}"),  # nested past the parser
+        (b'{"n": {"a": 1}}', "{json: {path: 'sum(n)', equals: 1}}"),  # sum of an object
+        (b'{"total": "x"}', "{json: {path: 'abs(total)', equals: 1}}"),  # abs of a string
+    ],
+)
+def test_a_hostile_body_fails_the_check_not_the_run(
+    tmp_path: Path, body: bytes, check: str
+) -> None:
+    plan = plan_for(
+        tmp_path,
+        "{executor: per-vu-iterations, vus: 1, iterations: 2}",
+        f"    - name: h\n      steps:\n        - path: /x\n          checks: [{check}]\n"
+        "          capture:\n            got: {json: 'abs(total)'}\n",
+    )
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body)
+
+    result = run(plan, handler)
+    assert result.counters.requests == 2
+    assert (result.counters.checks_passed, result.counters.checks_failed) == (0, 2)
