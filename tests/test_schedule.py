@@ -7,8 +7,11 @@ import itertools
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
-from peac.load.executors import rate_segments
+from peac.errors import InputError
+from peac.load.executors import Overrides, rate_segments
+from peac.load.overrides import override_load
 from peac.load.schedule import (
     Segment,
     Shard,
@@ -16,7 +19,7 @@ from peac.load.schedule import (
     total_arrivals,
     vus_at,
 )
-from peac.spec.scenario import ConstantArrivalRate, Spike, Stress
+from peac.spec.scenario import ConstantArrivalRate, Load, Spike, Stress
 
 # The presets are built from the text a scenario file holds ("40/s", "30s"), through the same
 # validation that turns it into numbers.
@@ -103,3 +106,61 @@ def test_vu_profile() -> None:
     assert vus_at(segments, 5) == pytest.approx(5)
     assert vus_at(segments, 15) == pytest.approx(10)
     assert vus_at(segments, 25) == 0
+
+
+@pytest.mark.parametrize(
+    ("load", "changes", "expected"),
+    [
+        (
+            {"executor": "constant-arrival-rate", "rate": "10/s", "duration": "10s"},
+            Overrides(duration=5.0, rate=20.0),
+            {"duration": 5.0, "rate": 20.0},
+        ),
+        (
+            {"executor": "constant-vus", "vus": 2, "duration": "10s"},
+            Overrides(duration=3.0, vus=7),
+            {"duration": 3.0, "vus": 7},
+        ),
+        (
+            {"executor": "shared-iterations", "vus": 2, "iterations": 10},
+            Overrides(duration=4.0, vus=3),
+            {"max_duration": 4.0, "vus": 3},
+        ),
+        (
+            {
+                "executor": "ramping-vus",
+                "stages": [{"duration": "10s", "target": 5}, {"duration": "30s", "target": 0}],
+            },
+            Overrides(duration=20.0),
+            {"stages": [(5.0, 5), (15.0, 0)]},
+        ),
+    ],
+)
+def test_overrides_apply_to_their_fields(
+    load: dict[str, object], changes: Overrides, expected: dict[str, object]
+) -> None:
+    changed = override_load(TypeAdapter(Load).validate_python(load), changes)
+    for field, value in expected.items():
+        found = getattr(changed, field)
+        if field == "stages":
+            found = [(s.duration, s.target) for s in found]
+        assert found == value
+
+
+@pytest.mark.parametrize(
+    ("load", "changes", "message"),
+    [
+        ({"executor": "constant-vus", "vus": 2, "duration": "10s"}, Overrides(rate=5.0),
+         "--rate applies to constant-arrival-rate, not to constant-vus"),
+        ({"executor": "constant-arrival-rate", "rate": "1/s", "duration": "1s"}, Overrides(vus=5),
+         "--vus applies to constant-vus"),
+        ({"executor": "spike", "base_rate": "1/s", "peak_rate": "9/s", "before": "1s",
+          "ramp": "1s", "hold": "1s", "after": "1s"}, Overrides(duration=5.0),
+         "--duration does not apply to the spike executor"),
+    ],
+)  # fmt: skip
+def test_overrides_that_do_not_apply_are_refused(
+    load: dict[str, object], changes: Overrides, message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        override_load(TypeAdapter(Load).validate_python(load), changes)

@@ -81,6 +81,17 @@ _NOT_FOR = {
 }
 
 
+def _updated(load: Load, changes: Overrides, fields: dict[str, str]) -> Load:
+    """``load`` with each override that applies written to its field (option -> field)."""
+    _refuse(changes, load, tuple(fields))
+    updates = {
+        field: value
+        for option, field in fields.items()
+        if (value := getattr(changes, option)) is not None
+    }
+    return load.model_copy(update=updates) if updates else load
+
+
 def _scaled_stages(load: RampingVus | RampingArrivalRate, duration: float) -> Load:
     total = sum(s.duration for s in load.stages)
     stages = [s.model_copy(update={"duration": s.duration * duration / total}) for s in load.stages]
@@ -105,13 +116,7 @@ class OpenModel:
 
     def override(self, load: Load, changes: Overrides) -> Load:
         if isinstance(load, ConstantArrivalRate):
-            _refuse(changes, load, ("duration", "rate"))
-            updates: dict[str, float] = {}
-            if changes.duration is not None:
-                updates["duration"] = changes.duration
-            if changes.rate is not None:
-                updates["rate"] = changes.rate
-            return load.model_copy(update=updates) if updates else load
+            return _updated(load, changes, {"duration": "duration", "rate": "rate"})
         if isinstance(load, RampingArrivalRate):
             _refuse(changes, load, ("duration",))
             return load if changes.duration is None else _scaled_stages(load, changes.duration)
@@ -213,13 +218,7 @@ class ClosedModel:
 
     def override(self, load: Load, changes: Overrides) -> Load:
         if isinstance(load, ConstantVus):
-            _refuse(changes, load, ("duration", "vus"))
-            updates: dict[str, float] = {}
-            if changes.duration is not None:
-                updates["duration"] = changes.duration
-            if changes.vus is not None:
-                updates["vus"] = changes.vus
-            return load.model_copy(update=updates) if updates else load
+            return _updated(load, changes, {"duration": "duration", "vus": "vus"})
         assert isinstance(load, RampingVus)
         _refuse(changes, load, ("duration",))
         return load if changes.duration is None else _scaled_stages(load, changes.duration)
@@ -283,13 +282,7 @@ class Iterations:
         return load.vus
 
     def override(self, load: Load, changes: Overrides) -> Load:
-        _refuse(changes, load, ("duration", "vus"))
-        updates: dict[str, float] = {}
-        if changes.duration is not None:
-            updates["max_duration"] = changes.duration
-        if changes.vus is not None:
-            updates["vus"] = changes.vus
-        return load.model_copy(update=updates) if updates else load
+        return _updated(load, changes, {"duration": "max_duration", "vus": "vus"})
 
     async def drive(self, engine: Engine, load: Load) -> None:
         assert isinstance(load, PerVuIterations | SharedIterations)
