@@ -38,6 +38,13 @@ def step(extra: str) -> str:
     return HEAD + SPEC + FLOWS + extra
 
 
+def budget(scenario: str) -> str:
+    return (
+        "apiVersion: peac/v1\nkind: Budget\nmetadata: {name: b}\nspec:\n"
+        f"  scenario: {scenario}\n  objectives:\n    - {{metric: error_rate, fail: {{max: 5%}}}}\n"
+    )
+
+
 def check(kind: str, expression: str) -> str:
     return step(f"          checks:\n            - {kind}: '{expression}'}}\n")
 
@@ -124,6 +131,9 @@ CORPUS: dict[str, tuple[str, str]] = {
         HEAD + SPEC + '  monitor:\n    - {url: "http://127.0.0.1:8080/m\\nx"}\n' + FLOWS,
         "absolute http",
     ),
+    "scenario-surrogate": (budget('"\\ud800"'), "printable characters"),
+    "scenario-long-name": (budget("a" * 300 + ".yaml"), "longer than 255 bytes"),
+    "scenario-deep-path": (budget("a/" * 3000 + "s.yaml"), "this system can open"),
     "many-unknown-keys": (
         HEAD + "".join(f"  k{i}: 1\n" for i in range(32_000)),
         "more problems in this file",

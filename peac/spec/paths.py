@@ -36,8 +36,16 @@ def resolve_reference(reference: str, referrer: Path, root: Path) -> tuple[Path 
         or (len(reference) > 1 and reference[1] == ":")
     ):
         return None, f'expected a path relative to this file, got the absolute path "{reference}"'
+    if any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in posix.parts):
+        return None, "expected a relative file path, got a name longer than 255 bytes"
+    if not reference.isprintable() or any("\ud800" <= ch <= "\udfff" for ch in reference):
+        return None, "expected a relative file path of printable characters"
     real_root = root.resolve()
-    target = Path(os.path.realpath(referrer.parent / Path(*posix.parts)))
+    try:
+        target = Path(os.path.realpath(referrer.parent / Path(*posix.parts)))
+        target.is_file()  # names the file system refuses (too long, unencodable) fail here
+    except (OSError, ValueError):
+        return None, "expected a relative file path this system can open"
     if not target.is_relative_to(real_root):
         return (
             None,
