@@ -156,7 +156,9 @@ def _judge_one(draft: _Draft, p_adjusted: float | None, rules: Rules) -> Objecti
             if limits.max_regression is None:
                 continue
             threshold = max(limits.max_regression, policy.min_effect)
-            if significant and draft.effect > threshold:
+            # A change no bigger than one step of the values' own grid is not a change.
+            measurable = abs(draft.value - base.expected) > base.resolution * (1 + 1e-6)
+            if significant and measurable and draft.effect > threshold:
                 fired.append(
                     Fired(tier, Limit.REGRESSION, limits.max_regression, "worse than the baseline")
                 )

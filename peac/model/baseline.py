@@ -43,6 +43,7 @@ class Baseline:
     drift: float  # relative change over the window along a robust trend line
     drift_p: float  # Mann-Kendall p-value of that trend
     notes: tuple[str, ...] = field(default=())
+    resolution: float = 0.0  # smallest step between distinct values of the series
 
     @property
     def n(self) -> int:
@@ -68,7 +69,7 @@ class Baseline:
             shown = ", ".join(c[:7] for c in self.excluded)
             parts.append(f"{len(self.excluded)} outlier(s) left out ({shown})")
         if len(self.considered) > 1:
-            parts.append(f"chosen by AICc over {', '.join(self.considered)}")
+            parts.append(f"chosen over {', '.join(self.considered)}")
         return "; ".join(parts + list(self.notes))
 
 

@@ -1,9 +1,8 @@
-"""Isolated outliers and change points in a series, on the scale the models work on.
+"""Isolated outliers in a series, on the scale the forecast works on.
 
 Shared CI runners produce the odd commit measured three times slower; a level shift from a
 merged change is real. A Hampel filter (distance from the local median, in units of the series'
-robust noise) takes out the first without touching the second, and the change points (PELT with
-a linear kernel from ``ruptures``, a BIC-like penalty) say where the current level began.
+robust noise) takes out the first without touching the second (``changes.py`` finds those).
 """
 
 from __future__ import annotations
@@ -13,16 +12,6 @@ from numpy.typing import NDArray
 
 HAMPEL_HALF_WINDOW = 3
 HAMPEL_LIMIT = 5.0  # robust standard deviations from the local median
-MIN_SEGMENT = 3
-PENALTY = 3.0  # times log(n), in units of the noise variance
-
-
-def robust_noise(y: NDArray[np.float64]) -> float:
-    """Noise level from first differences (MAD), insensitive to level shifts and outliers."""
-    if len(y) < 3:
-        return 0.0
-    diffs = np.diff(y)
-    return float(1.4826 * np.median(np.abs(diffs - np.median(diffs))) / np.sqrt(2.0))
 
 
 def outliers(y: NDArray[np.float64], floor: float) -> list[int]:
@@ -41,16 +30,3 @@ def outliers(y: NDArray[np.float64], floor: float) -> list[int]:
     residuals = y - local
     scale = max(1.4826 * float(np.median(np.abs(residuals))), floor)
     return [i for i in range(n) if abs(residuals[i]) > HAMPEL_LIMIT * scale]
-
-
-def change_points(y: NDArray[np.float64], floor: float) -> list[int]:
-    """Indices where a new segment starts (empty when the series has one level)."""
-    n = len(y)
-    if n < 2 * MIN_SEGMENT:
-        return []
-    sigma = max(robust_noise(y), floor)
-    import ruptures
-
-    detector = ruptures.KernelCPD(kernel="linear", min_size=MIN_SEGMENT, jump=1)
-    ends = detector.fit((y / sigma).reshape(-1, 1)).predict(pen=PENALTY * np.log(n))
-    return [int(end) for end in ends[:-1]]
