@@ -24,6 +24,7 @@ from harness import HERE, REPORT_ENV
 # Cheap ones first: a broken install shows in seconds.
 BENCHMARKS = (
     "validate_speed",
+    "judgement",
     "history_scale",
     "coordinated_omission",
     "memory",

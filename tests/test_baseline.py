@@ -226,7 +226,7 @@ def test_direction_lower_is_worse_for_throughput() -> None:
     assert verdict_for(plan, {"rps": history}, {"rps": 125.0}).outcome is Tier.PASS
 
 
-def test_several_runs_per_commit_use_the_median_and_feed_the_rank_test() -> None:
+def test_several_runs_per_commit_use_the_median_and_keep_every_run() -> None:
     pts = [Point(f"{i:040x}", i, "c", (0.19, 0.2, 0.21)) for i in range(10)]
     base = baseline(pts, higher_is_worse=True, log_scale=True)
     assert isinstance(base, Baseline)
@@ -335,3 +335,39 @@ def test_diagnostics_backtest_the_forecast() -> None:
     assert 0.01 < checks.mape < 0.1
     assert checks.alarm_rate <= 0.15
     assert diagnostics(points(values[:3]), higher_is_worse=True, log_scale=True) is None
+
+
+def test_the_public_api_is_the_gate_s_own_check() -> None:
+    from peac.baseline import assess, change_points
+
+    rng = np.random.default_rng(3)
+    history = list(0.2 * np.exp(rng.normal(0, 0.02, 30)))
+    same = assess(history, history[-1])
+    assert not same.regression and same.p_value is not None and same.p_value > 0.05
+    slower = assess(history, 0.2 * 1.3)
+    assert slower.regression
+    assert slower.effect == pytest.approx(0.3, abs=0.05)
+    assert slower.expected is not None and slower.bound is not None
+    assert slower.expected < slower.bound < 0.26
+    faster = assess(history, 0.2 * 1.3, higher_is_worse=False)
+    assert not faster.regression
+    runs = assess([[v, v * 1.01, v * 0.99] for v in history], [0.26, 0.27, 0.25])
+    assert runs.regression and runs.head == pytest.approx(0.26)
+    assert change_points([1.0] * 10 + [2.0] * 10) == [10]
+    assert change_points(list(rng.normal(5, 0.1, 40))) == []
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_values_that_are_not_numbers_never_crash_or_pass_silently(bad: float) -> None:
+    from peac.baseline import assess
+
+    history = [0.2, 0.21, bad, 0.19, 0.2, 0.2, bad, 0.21, 0.2, 0.19]
+    result = assess(history, 0.2)
+    assert not result.regression and result.p_value is not None  # bad points left out
+    assert isinstance(result.baseline, Baseline) and result.baseline.n == 8
+    head = assess(history, bad)
+    assert not head.regression and head.reason == "the head is not a number"
+    o = objective("checkout")
+    verdict = judge(rules([o]), [HeadRun("h", {o.series_key: bad})], {o.series_key: bad}, {})
+    assert verdict.outcome is Tier.FAIL  # invalid_run: fail, never a silent pass
+    assert verdict.objectives[0].status is Status.INVALID

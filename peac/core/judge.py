@@ -12,15 +12,14 @@ never a silent pass: the rules say what it counts as, and the verdict says why.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from peac.core.baseline import baseline, p_value
+from peac.core.baseline.assess import Assessment, assess_points
 from peac.core.limits import breaches
-from peac.core.significance import adjust, rank_test
+from peac.core.significance import adjust
 from peac.model.baseline import Baseline, Missing
-from peac.model.objectives import Objective, Rules, Tier, worst
+from peac.model.objectives import Objective, Policy, Rules, Tier, worst
 from peac.model.series import Series
 from peac.model.verdict import (
     Fired,
@@ -39,19 +38,25 @@ def has_regression_limit(objective: Objective) -> bool:
     return any(limits.max_regression is not None for _, limits in objective.tiers())
 
 
-def reference(objective: Objective, series: Series | None, confidence: float) -> Reference:
-    """The baseline of one objective's series, with the runs left out named when it is missing."""
+def reference(
+    objective: Objective, series: Series | None, policy: Policy, head: Sequence[float]
+) -> tuple[Reference, Assessment]:
+    """The baseline of one objective's series and the default check of the head's runs
+    against it; the runs left out of history are named when there is no baseline."""
     points = series.points if series is not None else []
-    base = baseline(
+    check = assess_points(
         points,
+        head,
         higher_is_worse=objective.higher_is_worse,
         log_scale=objective.log_scale,
-        confidence=confidence,
+        confidence=policy.confidence,
+        min_effect=policy.min_effect,
     )
+    base = check.baseline
     if isinstance(base, Missing) and series is not None and series.skipped:
         base = Missing(f"{base.reason} (runs left out: {series.skipped_text()})", base.n)
     recent = tuple(series.values()[-RECENT:]) if series is not None else ()
-    return Reference(base, recent)
+    return Reference(base, recent), check
 
 
 @dataclass
@@ -63,22 +68,11 @@ class _Draft:
     effect: float | None = None
     test: str = ""
     p_value: float | None = None
+    measurable: bool = False  # the change exceeds one step of the values' grid
 
 
-def _compare(draft: _Draft, head_runs: int) -> None:
-    """Effect size and one-sided p-value of the head against the baseline."""
-    base = draft.reference.baseline
-    if not isinstance(base, Baseline) or draft.value is None:
-        return
-    worse = "greater" if base.higher_is_worse else "less"
-    if head_runs >= 2 and len(base.samples) >= 3 and len(draft.runs) >= 2:
-        draft.p_value = rank_test(draft.runs, base.samples, worse)
-        draft.effect = base.effect(float(statistics.median(draft.runs)))
-        draft.test = f"Mann-Whitney U, {len(draft.runs)} head vs {len(base.samples)} base runs"
-    else:
-        draft.p_value = p_value(base, draft.value)
-        draft.effect = base.effect(draft.value)
-        draft.test = f"forecast bound at {base.confidence:.0%}"
+def _one(value: float | None) -> tuple[float, ...]:
+    return () if value is None else (value,)
 
 
 def judge(
@@ -98,9 +92,15 @@ def judge(
     for objective in rules.objectives:
         key = objective.series_key
         runs = tuple(r.values[key] for r in head if key in r.values and not r.invalid)
-        ref = reference(objective, history.get(key), policy.confidence)
-        draft = _Draft(objective, merged.get(key), runs, ref)
-        _compare(draft, len(head))
+        value = merged.get(key)
+        ref, check = reference(objective, history.get(key), policy, runs or _one(value))
+        draft = _Draft(objective, value, runs, ref)
+        if check.p_value is not None:
+            draft.p_value = check.p_value
+            draft.effect = check.effect
+            draft.measurable = check.measurable
+            runs_note = f", median of {len(runs)} runs" if len(runs) > 1 else ""
+            draft.test = f"forecast bound at {policy.confidence:.0%}{runs_note}"
         drafts.append(draft)
 
     tested = [d for d in drafts if d.p_value is not None]
@@ -136,9 +136,12 @@ def judge(
 def _judge_one(draft: _Draft, p_adjusted: float | None, rules: Rules) -> ObjectiveVerdict:
     objective, policy = draft.objective, rules.policy
     notes: list[str] = []
-    if draft.value is None:
+    if draft.value is None or not math.isfinite(draft.value):
         where = f'step "{objective.step}"' if objective.step else "the run"
-        notes.append(f"no value: {where} has nothing to measure {objective.metric} on")
+        if draft.value is None:
+            notes.append(f"no value: {where} has nothing to measure {objective.metric} on")
+        else:
+            notes.append(f"no value: {objective.metric} of {where} is not a number")
         return ObjectiveVerdict(
             objective,
             Status.INVALID,
@@ -157,8 +160,7 @@ def _judge_one(draft: _Draft, p_adjusted: float | None, rules: Rules) -> Objecti
                 continue
             threshold = max(limits.max_regression, policy.min_effect)
             # A change no bigger than one step of the values' own grid is not a change.
-            measurable = abs(draft.value - base.expected) > base.resolution * (1 + 1e-6)
-            if significant and measurable and draft.effect > threshold:
+            if significant and draft.measurable and draft.effect > threshold:
                 fired.append(
                     Fired(tier, Limit.REGRESSION, limits.max_regression, "worse than the baseline")
                 )

@@ -81,3 +81,5 @@ class Diagnostics:
     mape: float  # mean absolute percentage error
     rmse: float  # root mean squared error, original unit
     alarm_rate: float  # share of past commits that would have been flagged beyond the bound
+    coverage: float = 0.0  # share of past commits within the one-sided bound (nominal: confidence)
+    width: float = 0.0  # median distance of the bound from the expected value, relative

@@ -30,6 +30,8 @@ class SeriesReport:
     diagnostics: Diagnostics | None
     backtested: bool  # whether diagnostics were asked for
     notes: tuple[str, ...] = ()
+    confidence: float = 0.95
+    min_effect: float = 0.05
 
 
 def series_text(report: SeriesReport) -> str:
@@ -70,8 +72,20 @@ def series_text(report: SeriesReport) -> str:
             lines.append(
                 f"diagnostics: one-step forecasts of the last {checks.forecasts} commits: "
                 f"MAPE {checks.mape:.1%}, RMSE {show(checks.rmse, unit)}, "
-                f"{checks.alarm_rate:.0%} beyond the bound"
+                f"{checks.alarm_rate:.0%} beyond the bound, coverage {checks.coverage:.0%} "
+                f"(nominal {report.confidence:.0%})"
             )
+            if checks.width > 2 * report.min_effect:
+                lines.append(
+                    f"too noisy to gate on small changes: the bound sits {checks.width:.0%} "
+                    f"from the expected value, so a change under that is not told from noise "
+                    "(record several runs per commit, or a quieter testbed)"
+                )
+            elif checks.coverage < report.confidence - 0.1:
+                lines.append(
+                    "the forecast misses this series more often than it should: expect false "
+                    "alarms (is the history mixing testbeds, or changing level often?)"
+                )
     lines += [escape.terminal(f"note: {note}") for note in report.notes]
     return "\n".join(lines) + "\n"
 

@@ -250,7 +250,7 @@ def diagnostics(
     last: int = 20,
 ) -> Diagnostics | None:
     """Rolling-origin backtest over the last ``last`` commits (None when too short)."""
-    errors, squares, alarms = [], [], 0
+    errors, squares, alarms, covered, widths = [], [], 0, 0, []
     for t in range(max(MIN_POINTS, len(points) - last), len(points)):
         result = baseline(
             points[:t], higher_is_worse=higher_is_worse, log_scale=log_scale, confidence=confidence
@@ -262,6 +262,9 @@ def diagnostics(
             errors.append(abs(result.expected - actual) / abs(actual))
         squares.append((result.expected - actual) ** 2)
         alarms += p_value(result, actual) < 1 - confidence
+        covered += actual <= result.bound if higher_is_worse else actual >= result.bound
+        if result.expected:
+            widths.append(abs(result.bound / result.expected - 1.0))
     if not squares:
         return None
     return Diagnostics(
@@ -269,4 +272,6 @@ def diagnostics(
         mape=float(np.mean(errors)) if errors else 0.0,
         rmse=math.sqrt(float(np.mean(squares))),
         alarm_rate=alarms / len(squares),
+        coverage=covered / len(squares),
+        width=float(np.median(widths)) if widths else 0.0,
     )
