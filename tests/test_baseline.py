@@ -7,6 +7,8 @@ tests are deterministic, and a method that drifts from the stated rate fails the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.stats import binom
@@ -371,3 +373,50 @@ def test_values_that_are_not_numbers_never_crash_or_pass_silently(bad: float) ->
     verdict = judge(rules([o]), [HeadRun("h", {o.series_key: bad})], {o.series_key: bad}, {})
     assert verdict.outcome is Tier.FAIL  # invalid_run: fail, never a silent pass
     assert verdict.objectives[0].status is Status.INVALID
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"), [(Tier.WARN, Tier.WARN), (Tier.FAIL, Tier.FAIL), (None, Tier.PASS)]
+)
+def test_every_objective_with_history_gets_the_default_regression_check(
+    check: Tier | None, expected: Tier
+) -> None:
+    """Peers check history by default; an objective with only absolute limits did not."""
+    from dataclasses import replace
+
+    o = replace(objective("checkout", fail_regression=None, fail_max=10.0), regression=check)
+    history = noisy(4, 30, 0.02)
+    head = {o.series_key: float(history[-1]) * 1.3}
+    verdict = judge(
+        rules([o]),
+        [HeadRun("h", head)],
+        head,
+        {o.series_key: Series(o.series_key, points(history))},
+    )
+    assert verdict.outcome is expected
+    if check is not None:
+        assert verdict.objectives[0].fired[0].setting == "regression"
+
+
+def test_the_budget_sets_the_default_check_and_an_objective_can_turn_it_off(
+    tmp_path: Path,
+) -> None:
+    from peac.spec.compiler import compile_paths
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "s.yaml").write_text(
+        "apiVersion: peac/v1\nkind: Scenario\nmetadata: {name: s}\nspec:\n"
+        "  target: {base_url: 'http://127.0.0.1:9'}\n"
+        "  load: {executor: constant-vus, vus: 1, duration: 1s}\n"
+        "  flows:\n    - name: f\n      steps:\n        - path: /x\n"
+    )
+    (tmp_path / "b.yaml").write_text(
+        "apiVersion: peac/v1\nkind: Budget\nmetadata: {name: b}\nspec:\n  scenario: s.yaml\n"
+        "  regression: {check: fail}\n  objectives:\n"
+        "    - {metric: latency, stat: p95, fail: {max: 1s}}\n"
+        "    - {metric: error_rate, regression: off, fail: {max: 5%}}\n"
+    )
+    compilation = compile_paths([tmp_path / "b.yaml"], tmp_path)
+    assert compilation.problems == ()
+    (budget,) = compilation.plan.budgets
+    assert [o.regression for o in budget.objectives] == [Tier.FAIL, None]

@@ -164,8 +164,13 @@ def _judge_one(draft: _Draft, p_adjusted: float | None, rules: Rules) -> Objecti
                 fired.append(
                     Fired(tier, Limit.REGRESSION, limits.max_regression, "worse than the baseline")
                 )
+        default_check = objective.regression if not has_regression_limit(objective) else None
+        worse = significant and draft.measurable and draft.effect > policy.min_effect
+        if default_check is not None and worse:
+            message = "worse than the baseline (the default regression check)"
+            fired.append(Fired(default_check, Limit.DEFAULT, policy.min_effect, message))
         creep = _creep(base, policy.min_effect, policy.alpha)
-        if creep and has_regression_limit(objective):
+        if creep and (has_regression_limit(objective) or objective.regression is not None):
             notes.append(creep)
             fired.append(Fired(Tier.WARN, Limit.CREEP, policy.min_effect, creep))
     outcome = worst([f.tier for f in fired])

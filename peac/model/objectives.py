@@ -65,6 +65,7 @@ class Objective:
     fail: Limits | None
     source: Source
     limit_lines: tuple[tuple[str, int], ...] = ()  # ("fail.max", line): where each limit is written
+    regression: Tier | None = Tier.WARN  # tier of the default regression check (None: off)
 
     @property
     def series_key(self) -> str:
@@ -93,6 +94,7 @@ class Policy:
     min_effect: float = 0.05
     window: int = 30
     correction: str = "holm"  # holm, bh or none
+    check: str = "warn"  # the default regression check's tier: warn, fail or off
 
     @property
     def alpha(self) -> float:

@@ -25,7 +25,8 @@ class Limit(StrEnum):
 
     MAX = "max"
     MIN = "min"
-    REGRESSION = "max_regression"  # significantly worse than the baseline
+    REGRESSION = "max_regression"  # significantly worse than the baseline, beyond a set limit
+    DEFAULT = "regression"  # the default check: significantly worse, beyond min_effect
     CREEP = "creep"  # a slow, steady worsening over the window
 
 
@@ -41,6 +42,8 @@ class Fired:
     @property
     def setting(self) -> str:
         """The budget key that set it (``fail.max``), for locating its line."""
+        if self.limit is Limit.DEFAULT:
+            return "regression"
         return f"{self.tier}.{Limit.REGRESSION if self.limit is Limit.CREEP else self.limit}"
 
 

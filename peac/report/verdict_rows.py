@@ -54,7 +54,7 @@ def why(v: ObjectiveVerdict, path: str) -> list[tuple[str, str]]:
             continue  # explained by its note
         setting = fired.setting
         where = f"{path}:{v.objective.line_of(setting)}"
-        if fired.limit is Limit.REGRESSION:
+        if fired.limit in (Limit.REGRESSION, Limit.DEFAULT):
             base = v.baseline
             expected = show(base.expected if base else None, unit)
             p = f"p={v.p_adjusted:.3g}" if v.p_adjusted is not None else ""
@@ -62,8 +62,13 @@ def why(v: ObjectiveVerdict, path: str) -> list[tuple[str, str]]:
                 (
                     ICONS[fired.tier],
                     f"{show(v.value, unit)} is {percent(change(v))} against the expected "
-                    f"{expected} ({v.test}, {p} after correction), beyond {setting} "
-                    f"{fired.threshold * 100:g}% ({where})",
+                    f"{expected} ({v.test}, {p} after correction), beyond "
+                    + (
+                        f"the minimum effect {fired.threshold * 100:g}% (default regression "
+                        f"check at {fired.tier}; set regression: off to turn it off) ({where})"
+                        if fired.limit is Limit.DEFAULT
+                        else f"{setting} {fired.threshold * 100:g}% ({where})"
+                    ),
                 ),
             )
         else:

@@ -50,6 +50,11 @@ class Objective(StrictModel):
         default=False, description="Check the fail tier during the run and stop it early."
     )
     direction: Direction | None = None
+    regression: Literal["warn", "fail", "off"] | None = Field(
+        default=None,
+        description="Tier of the default regression check when no max_regression is set "
+        "[default: the budget's regression.check].",
+    )
     warn: Tier | None = None
     fail: Tier | None = None
 
@@ -61,6 +66,11 @@ class RegressionPolicy(StrictModel):
     min_effect: Percent = Field(default=0.05, description="Smallest change worth flagging.")
     window: PositiveInt = Field(default=30, description="Commits of history considered.")
     correction: Literal["holm", "bh", "none"] = "holm"
+    check: Literal["warn", "fail", "off"] = Field(
+        default="warn",
+        description="Every objective with history is checked for a significant regression "
+        "beyond min_effect, at this tier, unless it sets max_regression itself.",
+    )
 
 
 Outcome = Literal["fail", "warn", "pass"]

@@ -48,7 +48,8 @@ def check_budget(loaded: Loaded, workspace: Workspace, plan_for: PlanFor) -> Bud
     ok = scenario is not None
     for index, objective in enumerate(model.spec.objectives):
         loc: Loc = ("spec", "objectives", index)
-        plan = _check_objective(objective, loc, loaded, scenario, report)
+        check = model.spec.regression.check
+        plan = _check_objective(objective, loc, loaded, scenario, report, check)
         if plan is None:
             ok = False
             continue
@@ -128,7 +129,12 @@ def _field(loaded: Loaded, *keys: str) -> object:
 
 
 def _check_objective(
-    objective: Objective, loc: Loc, loaded: Loaded, scenario: ScenarioPlan | None, report: Report
+    objective: Objective,
+    loc: Loc,
+    loaded: Loaded,
+    scenario: ScenarioPlan | None,
+    report: Report,
+    policy_check: str = "warn",
 ) -> ObjectivePlan | None:
     metric = METRICS.get(objective.metric)
     if metric is None:
@@ -200,7 +206,9 @@ def _check_objective(
         for key in ("max", "min", "max_regression")
         if getattr(tier, key) is not None
     )
+    check = objective.regression or policy_check
     return ObjectivePlan(
+        regression=None if check == "off" else Outcome(check),
         name=objective.name or f"{label}{metric.name} {stat}",
         metric=metric.name,
         stat=stat,
