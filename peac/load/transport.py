@@ -1,10 +1,10 @@
 """A lean HTTP/1.1 transport behind httpx's ``AsyncBaseTransport`` seam.
 
 httpx's own transport (httpcore) costs most of the CPU per request in a load generator
-(`benchmarks/http_layers.py`: 850 req/s per core through it, ~4,000 through this one, same
-AsyncClient on top). This transport keeps one keep-alive connection, writes each request in one
-segment, parses responses with httptools (the parser uvicorn uses) and streams the body, so
-checks, captures and the body-size limit work as before. What it does not handle (HTTPS, HEAD,
+(`benchmarks/http_layers.py` measures each layer, this one beside httpx's). This transport keeps
+one keep-alive connection, writes each request in one segment, parses responses with httptools
+(the parser uvicorn uses) and streams the body, so checks, captures and the body-size limit
+work as before. What it does not handle (HTTPS, HEAD,
 proxies, HTTP/2) is passed to httpx's own transport, so behaviour never silently differs.
 
 Errors are httpx's own exception types, so the runner counts them under the same kinds.
