@@ -32,6 +32,7 @@ TREND_ALPHA = 0.01  # a trend must be this clear before the forecast follows it
 MIN_RESIDUALS = 8  # backtest errors needed before the interval is read from them
 MIN_EMPIRICAL = MIN_RESIDUALS  # the one-sided quantile of the errors always bounds the interval
 TAIL_DF = 8.0  # predictive Student-t; heavier tails widen it through the backtest quantile
+DEFAULT_FLOOR = 0.025  # half the default min_effect (5 %)
 SCALE_FACTOR = 1.0  # calibration of the robust scale (benchmarks/judgement.py)
 
 
@@ -138,11 +139,11 @@ def baseline(
     higher_is_worse: bool,
     log_scale: bool,
     confidence: float = 0.95,
-    floor: float = 0.0,
+    floor: float = DEFAULT_FLOOR,
 ) -> Baseline | Missing:
     """The baseline for the commit after ``points`` (oldest first, one per commit with runs).
-    ``floor`` is the smallest relative shift worth a change point (the policy's min_effect
-    halves it for the gate)."""
+    ``floor`` is the smallest relative shift worth a change point (half the policy's
+    min_effect)."""
     from scipy import stats
 
     valid = [p for p in points if all(math.isfinite(v) for v in p.values) and p.values]
