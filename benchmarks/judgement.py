@@ -32,13 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmarks.harness import Report, parser, run
-from peac.core.baseline import baseline, p_value
+from harness import Report, parser, run
+
+from peac.baseline import assess
 from peac.core.baseline.changes import change_points
-from peac.model.baseline import Baseline
-from peac.model.series import Point
 
 HISTORIES = Path(__file__).resolve().parents[2] / "shared" / "data" / "histories"
 WINDOW = 30
@@ -48,12 +47,8 @@ Rule = Callable[[np.ndarray, float], bool]  # history (oldest first), head -> fl
 
 
 def peac_rule(history: np.ndarray, head: float) -> bool:
-    points = [Point(f"{i:040x}", i, "", (float(v),)) for i, v in enumerate(history)]
-    base = baseline(points, higher_is_worse=True, log_scale=True, floor=MIN_EFFECT / 2)
-    if not isinstance(base, Baseline):
-        return False
-    beyond_step = abs(head - base.expected) > base.resolution * (1 + 1e-6)
-    return p_value(base, head) < ALPHA and base.effect(head) > MIN_EFFECT and beyond_step
+    """The gate's own default check (``peac.baseline.assess``)."""
+    return assess(list(history), head, min_effect=MIN_EFFECT).regression
 
 
 def gab_rule(history: np.ndarray, head: float) -> bool:
@@ -192,10 +187,9 @@ def real(report: Report, stride: int) -> None:
         fails = n = 0
         for t in range(WINDOW, len(series), stride):
             history, head = series[t - WINDOW : t], float(series[t])
-            points = [Point(f"{i:040x}", i, "", (float(v),)) for i, v in enumerate(history)]
-            base = baseline(points, higher_is_worse=True, log_scale=True, floor=MIN_EFFECT / 2)
-            if isinstance(base, Baseline):
-                covered += head <= base.bound
+            check = assess(list(history), head, min_effect=MIN_EFFECT)
+            if check.bound is not None:
+                covered += head <= check.bound
                 forecasts += 1
             for rule, judge in RULES.items():
                 hit = judge(history, head)

@@ -62,6 +62,24 @@ def run(
     return run_virtual(execute(plan, plan.scenario.spec.load, opts))
 
 
+def run_engine(plan: ScenarioPlan, handler: Handler, before: Callable[[Engine], None]) -> RunResult:
+    """Run ``plan`` on virtual time with ``before`` called on the engine inside the loop (to
+    schedule stops, as signal handlers would)."""
+
+    async def main() -> RunResult:
+        options = RunOptions(
+            seed=1,
+            environ={},
+            clock=VirtualClock(),
+            transport=lambda: httpx.MockTransport(handler),
+        )
+        engine = Engine(plan, plan.scenario.spec.load, options)
+        before(engine)
+        return await engine.run()
+
+    return run_virtual(main())
+
+
 def plan_for(tmp_path: Path, load: str, flows: str = FLOW) -> ScenarioPlan:
     return scenario(tmp_path, "http://127.0.0.1:9", load, flows)
 
@@ -224,20 +242,12 @@ def test_requests_cut_off_at_the_graceful_stop_are_counted_as_timeouts(tmp_path:
 def test_a_second_stop_ends_the_graceful_stop_at_once(tmp_path: Path) -> None:
     plan = plan_for(tmp_path, "{executor: constant-vus, vus: 1, duration: 60s, graceful_stop: 30s}")
 
-    async def main() -> RunResult:
-        options = RunOptions(
-            seed=1,
-            environ={},
-            clock=VirtualClock(),
-            transport=lambda: httpx.MockTransport(answering_after(100.0)),
-        )
-        engine = Engine(plan, plan.scenario.spec.load, options)
+    def stop_twice(engine: Engine) -> None:
         loop = asyncio.get_running_loop()
         loop.call_later(1.0, engine.request_stop, "interrupted (SIGINT)")
         loop.call_later(2.0, engine.request_stop, "terminated (SIGTERM)")
-        return await engine.run()
 
-    result = run_virtual(main())
+    result = run_engine(plan, answering_after(100.0), stop_twice)
     assert result.stop_reason == "interrupted (SIGINT)"
     assert result.duration == pytest.approx(2.0, abs=0.06)  # not 1 s + 30 s of grace
     assert result.counters.failures["timeout"] == 1
@@ -249,18 +259,10 @@ def test_a_rate_beyond_the_machine_still_yields_to_a_stop(tmp_path: Path) -> Non
         tmp_path, "{executor: constant-arrival-rate, rate: 1000000/s, duration: 60s, max_vus: 1}"
     )
 
-    async def main() -> RunResult:
-        options = RunOptions(
-            seed=1,
-            environ={},
-            clock=VirtualClock(),
-            transport=lambda: httpx.MockTransport(answering_after(0.0)),
-        )
-        engine = Engine(plan, plan.scenario.spec.load, options)
+    def stop_at_once(engine: Engine) -> None:
         asyncio.get_running_loop().call_soon(engine.request_stop, "interrupted (SIGINT)")
-        return await engine.run()
 
-    result = run_virtual(main())
+    result = run_engine(plan, answering_after(0.0), stop_at_once)
     assert result.partial
     assert result.counters.scheduled_arrivals < 10
 

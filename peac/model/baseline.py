@@ -23,7 +23,6 @@ class Fit:
     center: float  # forecast of the next commit
     scale: float  # predictive standard deviation
     df: float  # degrees of freedom of the predictive t distribution
-    aicc: float
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,6 @@ class Baseline:
     higher_is_worse: bool
     log_scale: bool
     fit: Fit
-    considered: tuple[str, ...]  # models compared by AICc
     commits: tuple[str, ...]  # commits whose values the model used, oldest first
     window: int  # commits with runs in the window before cleaning
     since: str | None  # first commit of the current level when a change point cut the window
@@ -68,8 +66,6 @@ class Baseline:
         if self.excluded:
             shown = ", ".join(c[:7] for c in self.excluded)
             parts.append(f"{len(self.excluded)} outlier(s) left out ({shown})")
-        if len(self.considered) > 1:
-            parts.append(f"chosen over {', '.join(self.considered)}")
         return "; ".join(parts + list(self.notes))
 
 

@@ -209,7 +209,7 @@ def baseline(
         df = float(max(len(yk) - 2, 2))
         how = f"too few commits to backtest ({len(yk)}): interval from the window's noise"
     scale = max(scale, quantum / 2.0, noise_floor / 4.0)
-    fit = Fit(name, center, scale, df, math.nan)
+    fit = Fit(name, center, scale, df)
     notes.append(how)
     if quantum > 0 and quantum >= scale:
         notes.append("values are quantised: changes of one step or less are never a regression")
@@ -229,7 +229,6 @@ def baseline(
         higher_is_worse=higher_is_worse,
         log_scale=log_scale,
         fit=fit,
-        considered=(name,),
         commits=tuple(p.commit for p in used),
         window=len(points) + len(invalid),
         since=points[first].commit if starts else None,
