@@ -16,7 +16,10 @@ quantised (values rounded to 10 ms: HDR-like steps), short (8 commits); detectio
 Targets checked (both modes): false fails <= 5 % in every unchanged family, coverage of the
 one-sided 95 % bound 0.93-0.97 on the real histories, change points in <= 5 % of 30-point
 noise windows. Issue 8's further goals are printed as goals, not checked yet: detection >= 60 % /
->= 90 % of +10 % / +20 % steps, <= 3 fails per 100 commits on real histories.
+>= 90 % of +10 % / +20 % steps, <= 3 fails per 100 commits on real histories. Next to detection
+the script prints the ceiling: an oracle that knows the noise's true quantile (no estimation
+from 30 points) catches about 64 % / 87 % on this generator, so 90 % of +20 % steps is out of
+reach for any rule at 5 % false fails here.
 """
 
 from __future__ import annotations
@@ -109,6 +112,18 @@ def family(name: str, rng: np.random.Generator, sd: float) -> tuple[np.ndarray, 
 FAMILIES = ("unchanged", "seasonal", "drift", "outliers", "quantised", "short")
 
 
+def oracle_power(rng: np.random.Generator, step: float, draws: int = 20_000) -> float:
+    """Detection of an oracle that knows the noise's true 95 % quantile at each sigma (no
+    estimation from 30 points) and applies the same min_effect: the ceiling for any rule at
+    5 % false fails on this generator."""
+    rates = []
+    for sd in (0.02, 0.05, 0.10):
+        noise = np.array([ar_t(rng, 1, sd)[0] for _ in range(draws // 10)])
+        threshold = max(float(np.quantile(noise, 1 - ALPHA)), math.log1p(MIN_EFFECT))
+        rates.append(float(np.mean(noise + math.log1p(step) > threshold)))
+    return float(np.mean(rates))
+
+
 def synthetic(report: Report, cases: int) -> None:
     rng = np.random.default_rng(2026)
     print(f"generated: {cases} cases per family and sigma (2, 5, 10 %), window {WINDOW}")
@@ -143,7 +158,8 @@ def synthetic(report: Report, cases: int) -> None:
         print(
             f"{f'+{step:.0%} step':<12}"
             + "".join(f"{rates[r]:>15.1%} " for r in RULES)
-            + f" caught (goal >= {goal:.0%}: {'met' if rates['peac'] >= goal else 'not yet'})"
+            + f" caught (goal >= {goal:.0%}: {'met' if rates['peac'] >= goal else 'not yet'}; "
+            + f"ceiling {oracle_power(rng, step):.1%})"
         )
     noise_cuts = 0
     for _ in range(cases * 3):
