@@ -56,7 +56,7 @@ def peac_rule(history: np.ndarray, head: float) -> bool:
 
 def gab_rule(history: np.ndarray, head: float) -> bool:
     """github-action-benchmark: alert when the head is 200 % of the previous value."""
-    return head / history[-1] > 2.0
+    return bool(head / history[-1] > 2.0)
 
 
 def conbench_rule(history: np.ndarray, head: float) -> bool:
