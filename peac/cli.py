@@ -131,7 +131,9 @@ def _start_at(value: str | None) -> float | None:
 
 
 def _default_workers() -> int:
-    return os.cpu_count() or 1
+    """One core is left free: on a small machine the service under test (or the CI runner's
+    own work) needs it, and a generator that takes every core saturates the run it measures."""
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 @cli.command()
@@ -159,7 +161,8 @@ def _default_workers() -> int:
     "--workers",
     type=click.IntRange(1),
     default=_default_workers,
-    help="Worker processes, each with its own event loop [default: number of cores].",
+    help="Worker processes, each with its own event loop [default: one less than the "
+    "number of cores, at least 1].",
 )
 @click.option("--shard", type=_ShardType(), help="Run only part K of N of the load (K from 1).")
 @click.option("--start-at", help="Start at this time (ISO 8601 or epoch seconds), to align shards.")

@@ -24,7 +24,9 @@ def load_budget(path: Path, root: Path | None = None) -> BudgetPlan:
 def select_scenario(
     reference: str, budget: Path | None, root: Path | None = None
 ) -> tuple[ScenarioPlan, BudgetPlan | None]:
-    """The valid scenario named by ``path[#name]`` (or the budget's), and the budget if given."""
+    """The valid scenario named by ``path[#name]`` (or the budget's), and the budget if given.
+    ``path`` may be a budget itself (``peac run shop.budget.yaml``): its scenario is run and
+    the run judged against it."""
     path, _, name = reference.partition("#")
     paths = [Path(path)] + ([budget] if budget else [])
     compilation = compile_paths(paths, root)
@@ -32,6 +34,14 @@ def select_scenario(
         raise InputError("the scenario or budget is not valid", compilation.problems)
     plan = compilation.plan
     chosen_budget = None
+    here = Path(path).resolve()
+    if (
+        budget is None
+        and not name
+        and not any(Path(s.source.path).resolve() == here for s in plan.scenarios)
+    ):
+        mine = [b for b in plan.budgets if Path(b.source.path).resolve() == here]
+        budget = Path(path) if len(mine) == 1 else None
     if budget is not None:
         budgets = [b for b in plan.budgets if Path(b.source.path).resolve() == budget.resolve()]
         if len(budgets) != 1:
@@ -45,8 +55,8 @@ def select_scenario(
     if not candidates and chosen_budget is not None:
         candidates = [chosen_budget.scenario]
     if len(candidates) != 1:
-        found = ", ".join(s.name for s in plan.scenarios) or "none"
-        raise InputError(f"expected one scenario in {reference}, found {found}; use FILE#name")
+        names = ", ".join(s.name for s in plan.scenarios) or "none"
+        raise InputError(f"expected one scenario in {reference}, found {names}; use FILE#name")
     if chosen_budget is not None and chosen_budget.scenario.digest != candidates[0].digest:
         raise InputError(
             f"budget {chosen_budget.name!r} judges scenario {chosen_budget.scenario.name!r}, "

@@ -131,6 +131,7 @@ def gate(request: GateRequest, out: TextIO) -> int:
             testbed=testbed or "",
             budget_path=_in_repository(request.budget, repo.root),
             history_commits=len(history.commits),
+            commits_with_runs=len({p.commit for s in series.values() for p in s.points}),
             notes=tuple(notes),
         ),
     )

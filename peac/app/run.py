@@ -10,6 +10,8 @@ from typing import TextIO
 
 from peac.app.budgets import select_scenario
 from peac.app.rules import confine, load_rules
+from peac.core.limits import check_limits
+from peac.core.measures import invalid_reason, measure
 from peac.errors import ExitCode, InputError
 from peac.history.git import work_tree_state
 from peac.load import workers
@@ -19,11 +21,16 @@ from peac.load.executors import Overrides
 from peac.load.machine import fingerprint
 from peac.load.overrides import override_load, override_target
 from peac.load.schedule import Shard
+from peac.model.objectives import Tier
+from peac.model.results import RunResult
 from peac.model.units import show
+from peac.model.urls import host_of, is_loopback
 from peac.report import escape
+from peac.report.limit_lines import limit_lines
 from peac.report.registry import RUN, RunReport
 from peac.results.format import check_writable, write_or_keep
 from peac.spec.paths import find_root
+from peac.spec.plan import BudgetPlan
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,16 +98,59 @@ def run(request: RunRequest, out: TextIO, err: TextIO) -> int:
     if progress is not None:
         err.write("\n")
     kept = write_or_keep(result, request.out)
-    out.write(RUN.render("text", RunReport(result)))
+    base_url = plan.scenario.spec.target.base_url
+    local = is_loopback(host_of(base_url) or "")
+    out.write(RUN.render("text", RunReport(result, local, request.workers)))
     if kept is not None:
         raise InputError(
             f"--out {request.out}: cannot be written; the result was kept in {kept} instead"
         )
     out.write(f"result written to {request.out} ({time.monotonic() - started:.1f}s)\n")
-    if result.stop_reason.startswith("aborted"):
+    failed = _nothing_answered(result, base_url, err)
+    if budget is not None:
+        failed = _judge_limits(result, budget, root, out) or failed
+    if result.stop_reason.startswith("aborted") or failed:
         return ExitCode.FAILED
     if result.partial and result.stop_reason.startswith("interrupted"):
         return ExitCode.INTERRUPTED
     if result.partial and result.stop_reason.startswith("terminated"):
         return ExitCode.TERMINATED
     return ExitCode.OK
+
+
+def _nothing_answered(result: RunResult, base_url: str, err: TextIO) -> bool:
+    """Whether no request got a response (or none was made): such a run measures nothing, so
+    it fails even without a budget, with the likely cause."""
+    requests, failed = result.counters.requests, result.counters.failed_requests
+    if requests and failed < requests:
+        return False
+    failures = result.counters.failures
+    if not requests:
+        reason = "the run made no requests"
+    elif failures.get("refused", 0) >= requests / 2:
+        reason = f"nothing answered at {base_url}: is the service running?"
+    else:
+        kinds = ", ".join(f"{k} {v}" for k, v in failures.items() if v)
+        reason = f"every request to {base_url} failed ({kinds})"
+    err.write(escape.terminal(f"error: {reason}") + "\n")
+    return True
+
+
+def _judge_limits(result: RunResult, budget: BudgetPlan, root: Path, out: TextIO) -> bool:
+    """The run against the budget's absolute limits, printed; True when a fail limit broke
+    or the run cannot be judged and ``invalid_run`` says that fails."""
+    values = {}
+    for objective in budget.objectives:
+        value = measure(result, objective.metric, objective.stat, objective.step)
+        if value is not None:
+            values[objective.series_key] = value
+    checks = check_limits(budget.rules, values)
+    invalid = invalid_reason(result)
+    path = Path(budget.source.path)
+    try:
+        shown = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        shown = str(path)
+    out.write(limit_lines(budget.name, shown, checks, invalid))
+    failed = any(c.outcome is Tier.FAIL for c in checks)
+    return failed or bool(invalid and budget.rules.invalid_run is Tier.FAIL)

@@ -44,12 +44,21 @@ def server_cpu_series(server: ServerSide) -> list[tuple[float, float]]:
     return []
 
 
-def hints(result: RunResult) -> list[str]:
+def hints(result: RunResult, *, local_server: bool = False, workers: int = 1) -> list[str]:
+    """``local_server``: the target runs on this machine, so the generator and the server
+    compete for the same cores and more workers make things worse, not better."""
     found: list[str] = []
     if result.health.saturated:
+        if local_server:
+            advice = (
+                f"the server runs on this machine and shares its cores with {workers} "
+                "worker(s): use fewer --workers, or generate the load from another machine"
+            )
+        else:
+            advice = "add --workers or machines (--shard)"
         found.append(
-            f"the load generator was saturated ({result.health.reason}): add --workers "
-            "or machines (--shard) before reading these numbers as the server's"
+            f"the load generator was saturated ({result.health.reason}): {advice} before "
+            "reading these numbers as the server's"
         )
     p95s = [s.p95 for s in result.timeline if s.p95 is not None]
     cpu = [v for _, v in server_cpu_series(result.server)]

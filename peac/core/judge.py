@@ -111,13 +111,21 @@ def judge(
             strict=True,
         )
     )
-    verdicts = [_judge_one(d, adjusted.get(id(d)), rules) for d in drafts]
+    verdicts = [_judge_one(d, adjusted.get(id(d)), rules, len(tested)) for d in drafts]
 
     outcome = worst([v.outcome for v in verdicts])
     notes = []
     if invalid:
         notes.append(f"the run cannot be judged: {invalid} (invalid_run: {rules.invalid_run})")
         outcome = worst([outcome, rules.invalid_run])
+    weak = [v for v in verdicts if v.underpowered]
+    advice = []
+    if weak:
+        advice.append(
+            f"{len(weak)} of {len(verdicts)} objectives cannot show a regression of their "
+            f"limit's size with one run per commit ({policy.correction} over {len(tested)}): "
+            "record 3 or more runs per commit (peac run several times, peac record each)"
+        )
     key_failed = [v.objective.name for v in verdicts if v.objective.key and v.outcome is Tier.FAIL]
     return Verdict(
         budget=rules.name,
@@ -130,12 +138,16 @@ def judge(
         min_effect=policy.min_effect,
         runs=len(head),
         notes=tuple(notes),
+        advice=tuple(advice),
     )
 
 
-def _judge_one(draft: _Draft, p_adjusted: float | None, rules: Rules) -> ObjectiveVerdict:
+def _judge_one(
+    draft: _Draft, p_adjusted: float | None, rules: Rules, tests: int
+) -> ObjectiveVerdict:
     objective, policy = draft.objective, rules.policy
     notes: list[str] = []
+    underpowered = False
     if draft.value is None or not math.isfinite(draft.value):
         where = f'step "{objective.step}"' if objective.step else "the run"
         if draft.value is None:
@@ -173,6 +185,14 @@ def _judge_one(draft: _Draft, p_adjusted: float | None, rules: Rules) -> Objecti
         if creep and (has_regression_limit(objective) or objective.regression is not None):
             notes.append(creep)
             fired.append(Fired(Tier.WARN, Limit.CREEP, policy.min_effect, creep))
+    if isinstance(base, Baseline) and draft.effect is not None and draft.p_value is not None:
+        regression_fired = any(f.limit in (Limit.REGRESSION, Limit.DEFAULT) for f in fired)
+        if not regression_fired:
+            notes += _why_no_regression(draft, p_adjusted, policy, tests)
+        power = _power(draft, base, policy, tests)
+        underpowered = bool(power)
+        if power and draft.p_value < policy.alpha:
+            notes.append(power)
     outcome = worst([f.tier for f in fired])
     status = Status(outcome.value)
     if isinstance(base, Missing) and has_regression_limit(objective):
@@ -194,6 +214,71 @@ def _judge_one(draft: _Draft, p_adjusted: float | None, rules: Rules) -> Objecti
         significant=significant,
         fired=tuple(fired),
         notes=tuple(notes),
+        underpowered=underpowered,
+    )
+
+
+def _threshold(objective: Objective, policy: Policy) -> tuple[float, str] | None:
+    """The smallest regression any check of ``objective`` acts on, and the setting that says
+    so (None when no regression check applies)."""
+    found = [
+        (max(limits.max_regression, policy.min_effect), f"{tier}.max_regression")
+        for tier, limits in objective.tiers()
+        if limits.max_regression is not None
+    ]
+    if not found and objective.regression is not None:
+        found.append((policy.min_effect, "min_effect"))
+    return min(found) if found else None
+
+
+def _why_no_regression(
+    draft: _Draft, p_adjusted: float | None, policy: Policy, tests: int
+) -> list[str]:
+    """Why a head beyond the forecast bound is still no regression: a value past the bound
+    that passes without a word reads as a broken gate."""
+    p, effect = draft.p_value, draft.effect
+    if p is None or effect is None or p >= policy.alpha:
+        return []
+    threshold = _threshold(draft.objective, policy)
+    if threshold is None:
+        return [
+            f"beyond the forecast bound ({effect:+.1%}), but no regression check applies "
+            "(regression: off and no max_regression)"
+        ]
+    if p_adjusted is not None and p_adjusted >= policy.alpha:
+        return [
+            f"beyond the forecast bound ({effect:+.1%}), but not significant after "
+            f"{policy.correction} over {tests} objectives (p={p_adjusted:.3g}; {p:.3g} alone)"
+        ]
+    if not draft.measurable:
+        return [f"{effect:+.1%} is within one step of the values' own grid: not a change"]
+    limit, setting = threshold
+    if effect <= limit:
+        return [f"significant, but {effect:+.1%} is within {setting} {limit:.0%}"]
+    return []
+
+
+def _power(draft: _Draft, base: Baseline, policy: Policy, tests: int) -> str:
+    """Say so when a change of the configured size could not be significant at all: with the
+    noise of one run per commit and the correction over ``tests`` objectives, the smallest
+    significant change can exceed the limit the budget sets."""
+    from scipy import stats
+
+    threshold = _threshold(draft.objective, policy)
+    if threshold is None or len(draft.runs) > 1 or base.fit.scale <= 0:
+        return ""
+    alpha = policy.alpha / max(tests, 1) if policy.correction != "none" else policy.alpha
+    worse = 1.0 if base.higher_is_worse else -1.0
+    edge = base.fit.center + worse * float(stats.t.ppf(1 - alpha, base.fit.df)) * base.fit.scale
+    value = math.exp(edge) if base.log_scale else edge
+    smallest = base.effect(value)
+    limit, setting = threshold
+    if not smallest > limit:
+        return ""
+    return (
+        f"with one run per commit and {policy.correction} over {tests} objectives, only a "
+        f"change beyond {smallest:+.0%} can be significant ({setting} is {limit:.0%}): record "
+        "3 or more runs per commit for power"
     )
 
 
@@ -211,15 +296,19 @@ def _creep(base: Baseline, min_effect: float, alpha: float) -> str:
 def _headline(
     outcome: Tier, verdicts: Sequence[ObjectiveVerdict], invalid: str, key_failed: list[str]
 ) -> str:
+    """One line that never contradicts the rows: an unjudgeable run leads, then the counts."""
     counts = {
         s: sum(v.status is s for v in verdicts)
-        for s in (Status.FAIL, Status.WARN, Status.NO_BASELINE)
+        for s in (Status.FAIL, Status.WARN, Status.NO_BASELINE, Status.INVALID)
     }
     parts = [f"{n} {s}" for s, n in counts.items() if n]
-    detail = ", ".join(parts) if parts else f"all {len(verdicts)} objectives pass"
-    text = f"{outcome.upper()}: {detail}"
+    if invalid:
+        text = f"{outcome.upper()}: the run cannot be judged ({invalid})"
+        if parts:
+            text += "; objectives: " + ", ".join(parts)
+    else:
+        detail = ", ".join(parts) if parts else f"all {len(verdicts)} objectives pass"
+        text = f"{outcome.upper()}: {detail}"
     if key_failed:
         text += f"; key objective(s) failed: {', '.join(key_failed)}"
-    if invalid:
-        text += f"; run cannot be judged ({invalid})"
     return text

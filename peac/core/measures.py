@@ -126,6 +126,9 @@ def invalid_reason(result: RunResult) -> str:
     reasons = []
     if result.counters.requests == 0 and result.requests() == 0:
         reasons.append("the run made no requests")
+    elif result.counters.requests and result.counters.failed_requests >= result.counters.requests:
+        # Latencies of refused connections measure nothing about the service.
+        reasons.append("every request failed")
     if result.partial:
         reasons.append(f"partial run ({result.stop_reason or 'stopped early'})")
     if result.health.saturated:

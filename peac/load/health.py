@@ -13,14 +13,12 @@ import time
 from hdrh.histogram import HdrHistogram
 
 from peac.core import quantiles
+from peac.core.health import judge_health
 from peac.load.clock import Clock
 from peac.model import histogram as hist
 from peac.model.results import Health
 
 TICK = 0.05
-CPU_LIMIT = 0.90  # share of one core
-LOOP_LAG_LIMIT = 0.050
-SCHEDULE_LAG_LIMIT = 0.050
 
 
 class HealthMonitor:
@@ -36,27 +34,10 @@ class HealthMonitor:
             hist.record_seconds(self.loop_lag, max(0.0, self.clock.now() - before - TICK))
 
     def verdict(self, elapsed: float, schedule_lags: HdrHistogram) -> Health:
-        cpu = (time.process_time() - self.cpu_start) / max(elapsed, 1e-9)
-        loop_p99 = quantiles.stat_seconds(self.loop_lag, "p99") or 0.0
-        lag_p99 = quantiles.stat_seconds(schedule_lags, "p99") or 0.0
-        lag_max = quantiles.stat_seconds(schedule_lags, "max") or 0.0
-        reasons = []
-        if cpu >= CPU_LIMIT:
-            reasons.append(f"generator CPU at {cpu:.0%} of a core (limit {CPU_LIMIT:.0%})")
-        if loop_p99 > LOOP_LAG_LIMIT:
-            reasons.append(
-                f"event-loop lag p99 {loop_p99 * 1e3:.0f}ms (limit {LOOP_LAG_LIMIT * 1e3:.0f}ms)"
-            )
-        if lag_p99 > SCHEDULE_LAG_LIMIT:
-            reasons.append(
-                f"arrivals started late: schedule lag p99 {lag_p99 * 1e3:.0f}ms "
-                f"(limit {SCHEDULE_LAG_LIMIT * 1e3:.0f}ms)"
-            )
-        return Health(
-            saturated=bool(reasons),
-            reason="; ".join(reasons),
-            cpu_percent=round(cpu * 100, 1),
-            loop_lag_p99=loop_p99,
-            schedule_lag_p99=lag_p99,
-            schedule_lag_max=lag_max,
+        return judge_health(
+            cpu=(time.process_time() - self.cpu_start) / max(elapsed, 1e-9),
+            elapsed=elapsed,
+            loop_lag_p99=quantiles.stat_seconds(self.loop_lag, "p99") or 0.0,
+            schedule_lag_p99=quantiles.stat_seconds(schedule_lags, "p99") or 0.0,
+            schedule_lag_max=quantiles.stat_seconds(schedule_lags, "max") or 0.0,
         )

@@ -106,6 +106,7 @@ class Health:
     loop_lag_p99: float = 0.0
     schedule_lag_p99: float = 0.0
     schedule_lag_max: float = 0.0
+    seconds: float = 0.0  # how long the generator was watched (0: unknown, older results)
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,8 @@ def show(value: float | None, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if unit == "duration":
+        if 0 < value < 1e-4:
+            return f"{value * 1e6:.1f} µs"
         if value < 1e-3:
             return f"{value * 1e3:.2f} ms"
         if value < 1.0:

@@ -23,3 +23,15 @@ def host_of(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not host:
         return None
     return host.lower()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (127.0.0.0/8, ::1, localhost), without DNS."""
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -79,6 +79,7 @@ class ObjectiveVerdict:
     significant: bool = False
     fired: tuple[Fired, ...] = ()
     notes: tuple[str, ...] = ()
+    underpowered: bool = False  # one run per commit cannot show a change of the limit's size
 
     @property
     def baseline(self) -> Baseline | None:
@@ -102,7 +103,8 @@ class Verdict:
     alpha: float
     min_effect: float
     runs: int
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # why the run cannot be judged
+    advice: tuple[str, ...] = field(default=())  # how to make the gate see more next time
 
     @property
     def exit_code(self) -> int:

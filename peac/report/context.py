@@ -14,3 +14,4 @@ class GateContext:
     budget_path: str
     history_commits: int  # commits read from the base branch
     notes: tuple[str, ...] = ()  # how the history was read (shallow clone deepened, ...)
+    commits_with_runs: int | None = None  # commits read that have runs that were compared

@@ -10,32 +10,45 @@ from typing import Any
 from peac.model.verdict import Verdict
 from peac.report import escape
 from peac.report.context import GateContext
+from peac.report.limit_lines import limits_text
 from peac.report.verdict_rows import groups, rows
 
 
 def verdict_text(verdict: Verdict, context: GateContext) -> str:
     all_rows = rows(verdict, context.budget_path)
-    table = [("", "objective", "base", "head", "change", "bound", "history")]
+    table = [("", "objective", "base", "head", "change", "bound", "history", "limits")]
     for group, items in groups(all_rows).items():
-        table.append(("", f"[{group}]", "", "", "", "", ""))
+        table.append(("", f"[{group}]", "", "", "", "", "", ""))
         for r in items:
             name = r.name + (" (key)" if r.key else "")
-            table.append((r.status.upper(), name, r.base, r.head, r.delta, r.bound, r.history))
+            table.append(
+                (r.status.upper(), name, r.base, r.head, r.delta, r.bound, r.history, r.limits)
+            )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in table
     ]
     for r in all_rows:
-        lines += [f"{r.status}: {r.name}: {line}" for _, line in r.why]
-    lines += [f"note: {note}" for note in (*verdict.notes, *context.notes)]
+        lines += [f"{reason.label}: {r.name}: {reason.text}" for reason in r.why]
+    lines += [f"{verdict.outcome}: {note}" for note in verdict.notes]
+    lines += [f"note: {note}" for note in (*verdict.advice, *context.notes)]
     head = context.head[:7] or "(uncommitted)"
     lines.append(
         f"head {head} vs {context.base} at {context.merge_base[:7] or '-'} "
-        f"({context.history_commits} commits of history)"
+        f"({history_used(context)})"
     )
     lines.append(f"{verdict.budget}: {verdict.headline}")
     return escape.text_lines(lines)
+
+
+def history_used(context: GateContext) -> str:
+    """How much history was used, in the numbers that were used."""
+    read = context.history_commits
+    used = context.commits_with_runs
+    if used is None:
+        return f"{read} commits of history"
+    return f"{read} commits of history, {used} with runs of this scenario and testbed"
 
 
 def _number(value: float | None) -> float | str | None:
@@ -69,6 +82,7 @@ def verdict_data(verdict: Verdict, context: GateContext) -> dict[str, Any]:
                     {"tier": f.tier, "limit": f.limit, "threshold": f.threshold} for f in v.fired
                 ],
                 "notes": list(v.notes),
+                "limits": limits_text(v.objective),
                 "location": f"{context.budget_path}:{v.objective.source.line}",
                 "baseline": None
                 if base is None
@@ -101,6 +115,9 @@ def verdict_data(verdict: Verdict, context: GateContext) -> dict[str, Any]:
         "min_effect": verdict.min_effect,
         "objectives": objectives,
         "notes": list(verdict.notes),
+        "advice": list(verdict.advice),
+        "history_commits": context.history_commits,
+        "commits_with_runs": context.commits_with_runs,
     }
 
 
@@ -129,7 +146,7 @@ def verdict_junit(verdict: Verdict, context: GateContext) -> str:
             file=escape.terminal(context.budget_path),
             line=str(v.objective.source.line),
         )
-        reasons = [escape.terminal(line) for _, line in row.why]
+        reasons = [escape.terminal(f"{r.label}: {r.text}") for r in row.why]
         message = "; ".join(reasons) or f"{row.head} ({row.status})"
         if v.outcome == "fail":
             failure = ET.SubElement(case, "failure", message=message, type=v.status)
@@ -159,7 +176,7 @@ def verdict_github(verdict: Verdict, context: GateContext) -> str:
         line = v.objective.line_of(fired[0]) if fired else src.line
         where = f"file={escape.workflow_property(context.budget_path)},line={line}"
         title = escape.workflow_property(f"peac: {row.name} {v.status}")
-        message = escape.workflow_data("; ".join(line for _, line in row.why) or v.status)
+        message = escape.workflow_data("; ".join(r.text for r in row.why) or v.status)
         lines.append(f"::{level} {where},title={title}::{message}")
     for note in verdict.notes:
         lines.append(f"::error title=peac::{escape.workflow_data(note)}")

@@ -9,6 +9,7 @@ from typing import Any
 from peac.model.verdict import Verdict
 from peac.report import escape
 from peac.report.context import GateContext
+from peac.report.gate_formats import history_used
 from peac.report.verdict_rows import ICONS, groups, rows
 
 
@@ -35,6 +36,7 @@ def verdict_markdown(verdict: Verdict, context: GateContext) -> str:
             icon=ICONS[verdict.outcome],
             head=context.head[:7] or "(uncommitted)",
             merge_base=context.merge_base[:7] or "-",
+            history=history_used(context),
             alpha=f"{verdict.alpha:.2g}",
             confidence=f"{1 - verdict.alpha:.0%}",
             correction={"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no"}[

@@ -65,6 +65,8 @@ class DiffReport:
 @dataclass(frozen=True)
 class RunReport:
     result: RunResult
+    local_server: bool = False  # the target is on this machine (loopback)
+    workers: int = 1
 
 
 VALIDATION: Reporters[ValidationReport] = Reporters(
@@ -95,4 +97,11 @@ DIFF: Reporters[DiffReport] = Reporters(
 SERIES: Reporters[SeriesReport] = Reporters(
     "history", {"text": series_formats.series_text, "json": series_formats.series_json}
 )
-RUN: Reporters[RunReport] = Reporters("run", {"text": lambda r: run_summary.summary(r.result)})
+RUN: Reporters[RunReport] = Reporters(
+    "run",
+    {
+        "text": lambda r: run_summary.summary(
+            r.result, local_server=r.local_server, workers=r.workers
+        )
+    },
+)

@@ -13,7 +13,7 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1e3:.1f}"
 
 
-def summary(result: RunResult) -> str:
+def summary(result: RunResult, *, local_server: bool = False, workers: int = 1) -> str:
     c = result.counters
     rows: list[tuple[str, ...]] = [
         ("step", "reqs", "req/s", "errors", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms")
@@ -78,5 +78,5 @@ def summary(result: RunResult) -> str:
             f"monitor {monitor.name}: {len(monitor.samples)} scrapes, {monitor.errors} failed"
             + (f" ({monitor.last_error})" if monitor.errors else "")
         )
-    lines += [f"hint: {hint}" for hint in hints(result)]
+    lines += [f"hint: {hint}" for hint in hints(result, local_server=local_server, workers=workers)]
     return escape.text_lines(lines)

@@ -5,9 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from peac.model.verdict import Limit, ObjectiveVerdict, Verdict
+from peac.report.limit_lines import limits_text
 from peac.report.values import percent, show, spark
 
-ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "no-baseline": "❔", "invalid": "⛔"}
+ICONS = {
+    "pass": "✅",
+    "warn": "⚠️",
+    "fail": "❌",
+    "no-baseline": "❔",
+    "invalid": "⛔",
+    "note": "ℹ️",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One sentence of a row's explanation, labelled by the tier that fired it (a warn limit
+    is never shown as a failure) or ``note``."""
+
+    label: str
+    text: str
+
+    @property
+    def icon(self) -> str:
+        return ICONS[self.label]
 
 
 @dataclass(frozen=True)
@@ -22,8 +43,9 @@ class Row:
     history: str
     status: str
     icon: str
-    why: list[tuple[str, str]]  # (icon of the tier, sentence)
+    why: list[Reason]
     model: str
+    limits: str  # the budget's own limits for this objective
 
 
 def change(v: ObjectiveVerdict) -> float | None:
@@ -42,7 +64,7 @@ def _bound(v: ObjectiveVerdict) -> str:
     return f"{sign} {show(base.bound, v.objective.unit)}"
 
 
-def why(v: ObjectiveVerdict, path: str) -> list[tuple[str, str]]:
+def why(v: ObjectiveVerdict, path: str) -> list[Reason]:
     """Sentences that explain the status: each fired limit with its evidence, then notes."""
     unit = v.objective.unit
     lines = []
@@ -51,7 +73,8 @@ def why(v: ObjectiveVerdict, path: str) -> list[tuple[str, str]]:
         if worst.setdefault(fired.limit, fired.tier) != fired.tier:
             continue
         if fired.limit is Limit.CREEP:
-            continue  # explained by its note
+            lines.append(Reason(fired.tier, fired.message))
+            continue
         setting = fired.setting
         where = f"{path}:{v.objective.line_of(setting)}"
         if fired.limit in (Limit.REGRESSION, Limit.DEFAULT):
@@ -59,8 +82,8 @@ def why(v: ObjectiveVerdict, path: str) -> list[tuple[str, str]]:
             expected = show(base.expected if base else None, unit)
             p = f"p={v.p_adjusted:.3g}" if v.p_adjusted is not None else ""
             lines.append(
-                (
-                    ICONS[fired.tier],
+                Reason(
+                    fired.tier,
                     f"{show(v.value, unit)} is {percent(change(v))} against the expected "
                     f"{expected} ({v.test}, {p} after correction), beyond "
                     + (
@@ -73,13 +96,15 @@ def why(v: ObjectiveVerdict, path: str) -> list[tuple[str, str]]:
             )
         else:
             lines.append(
-                (
-                    ICONS[fired.tier],
+                Reason(
+                    fired.tier,
                     f"{show(v.value, unit)} is {fired.message} {setting} "
                     f"{show(fired.threshold, unit)} ({where})",
                 )
             )
-    lines += [(ICONS[v.status], note) for note in v.notes]
+    label = v.status if v.status in ("invalid", "no-baseline") else "note"
+    said = {reason.text for reason in lines}
+    lines += [Reason(label, note) for note in v.notes if note not in said]
     return lines
 
 
@@ -103,6 +128,7 @@ def rows(verdict: Verdict, budget_path: str) -> list[Row]:
                 icon=ICONS[v.status],
                 why=why(v, budget_path),
                 model=base.describe() if base else "",
+                limits=limits_text(o),
             )
         )
     return out

@@ -284,6 +284,7 @@ def _health(r: _Reader) -> Health:
         loop_lag_p99=r.get("loop_lag_p99", nonnegative, 0.0),
         schedule_lag_p99=r.get("schedule_lag_p99", nonnegative, 0.0),
         schedule_lag_max=r.get("schedule_lag_max", nonnegative, 0.0),
+        seconds=r.get("seconds", nonnegative, 0.0),
     )
 
 

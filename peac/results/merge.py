@@ -3,8 +3,10 @@ exactly, so N shards give the numbers one big run would have given."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
+from peac.core.health import judge_health
 from peac.errors import InputError
 from peac.model.results import Health, RunResult, Second, Series
 
@@ -65,12 +67,13 @@ def _merge_timelines(results: Iterable[RunResult], start: float) -> list[Second]
 
 
 def _merge_health(healths: Sequence[Health]) -> Health:
-    saturated = [h for h in healths if h.saturated]
-    return Health(
-        saturated=bool(saturated),
-        reason="; ".join(dict.fromkeys(h.reason for h in saturated)),
-        cpu_percent=max(h.cpu_percent for h in healths),
+    """Judged again on the busiest worker's figures: one reason per cause, not per worker."""
+    return judge_health(
+        cpu=max(h.cpu_percent for h in healths) / 100,
+        # Results written before the watch time was recorded count as long enough.
+        elapsed=max(h.seconds for h in healths) or math.inf,
         loop_lag_p99=max(h.loop_lag_p99 for h in healths),
         schedule_lag_p99=max(h.schedule_lag_p99 for h in healths),
         schedule_lag_max=max(h.schedule_lag_max for h in healths),
+        workers=len(healths),
     )
