@@ -183,9 +183,19 @@ def _default_workers() -> int:
     "allowed [default: the working tree's peac.yaml, if any].",
 )
 @click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Live progress line [default: on a terminal outside CI].",
+    "--progress",
+    type=click.Choice(["auto", "live", "plain", "off"]),
+    default="auto",
+    show_default=True,
+    help="Progress while the run runs: a live line (a terminal), a plain line every "
+    "--progress-interval (logs), or off; auto is live on a terminal outside CI, else plain.",
+)
+@click.option(
+    "--progress-interval",
+    type=_Unit("duration", "parse_duration"),
+    default="10s",
+    show_default=True,
+    help="How often plain progress lines are written.",
 )
 def run(
     scenario: str,
@@ -203,7 +213,8 @@ def run(
     server_pid: int | None,
     transport: str,
     base: str | None,
-    progress: bool | None,
+    progress: str,
+    progress_interval: float,
 ) -> int:
     """Run SCENARIO (a file, or FILE#name) against its target and write a RunResult.
 
@@ -216,8 +227,8 @@ def run(
     from peac.load.executors import Overrides
     from peac.load.schedule import Shard
 
-    if progress is None:
-        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    if progress == "auto":
+        progress = "live" if sys.stderr.isatty() and not os.environ.get("CI") else "plain"
     request = RunRequest(
         root=Path.cwd(),
         scenario=scenario,
@@ -231,6 +242,7 @@ def run(
         seed=seed,
         target=target,
         progress=progress,
+        progress_interval=progress_interval,
         server_pid=server_pid,
         transport=transport,
         base=base,

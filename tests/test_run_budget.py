@@ -101,3 +101,44 @@ def test_a_run_nobody_answered_fails_with_the_likely_cause(
     code, out, err = run_cli("run", "s.yaml", "--budget", "b.yaml", "--workers", "1")
     assert code == 1
     assert "the run cannot be judged: every request failed" in out
+
+
+def test_plain_progress_lines_come_at_the_interval_with_every_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In CI (no terminal) a run writes a plain line every interval, aggregated over the
+    workers: two workers' requests add up in one line, never one line per worker."""
+    with fault_server() as url:
+        (tmp_path / ".git").mkdir()
+        (tmp_path / "s.yaml").write_text(
+            (SCENARIO % {"url": url}).replace(
+                "{executor: per-vu-iterations, vus: 1, iterations: 5}",
+                "{executor: constant-arrival-rate, rate: 40/s, duration: 3s, max_vus: 4}",
+            ),
+            encoding="utf-8",
+        )
+        monkeypatch.chdir(tmp_path)
+        code, out, err = run_cli(
+            "run", "s.yaml", "--workers", "2", "--progress", "plain", "--progress-interval", "1s"
+        )
+    assert code == 0, out + err
+    lines = [line for line in err.splitlines() if line.startswith("running ")]
+    # 3 s of load at 1 s intervals: a line at about 1 s and 2 s (3 s races the end of the run).
+    assert 2 <= len(lines) <= 3, err
+    assert all(" / 3s " in line and "reqs" in line and "VUs" in line for line in lines)
+    counts = [int(line.split("  ")[1].split()[0]) for line in lines]
+    assert counts == sorted(counts) and counts[-1] > 40  # both workers' 20/s add up
+
+
+def test_the_live_line_shows_the_run_figures() -> None:
+    import io
+
+    from peac.model.progress import Progress
+    from peac.report.progress import LiveProgress
+
+    out = io.StringIO()
+    live = LiveProgress(out)
+    live(Progress(elapsed=2.0, planned=10.0, requests=84, errors=1, active_vus=3, p95=0.0123))
+    live.close()
+    text = out.getvalue()
+    assert "84 reqs (42/s)" in text and "p95 12.3 ms" in text and "VUs 3" in text, text

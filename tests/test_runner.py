@@ -266,7 +266,8 @@ def test_sigint_stops_gracefully_with_a_partial_result(tmp_path: Path, shop: str
         "    - name: h\n      steps:\n        - path: /api/products\n          think: 50ms\n",
     )
     out = tmp_path / "r.json"
-    command = ["run", "s.yaml", "--workers", "1", "--out", str(out), "--progress"]
+    command = ["run", "s.yaml", "--workers", "1", "--out", str(out)]
+    command += ["--progress", "plain", "--progress-interval", "1s"]
     process = subprocess.Popen(
         [sys.executable, "-m", "peac", *command],
         cwd=tmp_path,
@@ -278,8 +279,8 @@ def test_sigint_stops_gracefully_with_a_partial_result(tmp_path: Path, shop: str
     # Readiness: the first progress line is written by the running engine, after its signal
     # handlers are in place (a signal sent earlier would kill the process instead).
     assert process.stderr.readline().startswith("rules: ")  # said before the load starts
-    first = process.stderr.read(1)  # "\r" arrives as "\n" in text mode (universal newlines)
-    assert first == "\n", first + process.stderr.read()
+    first = process.stderr.readline()
+    assert first.startswith("running 1s / 1m"), first + process.stderr.read()
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stdout + stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -16,17 +16,16 @@ from peac.errors import ExitCode, InputError
 from peac.history.git import work_tree_state
 from peac.load import workers
 from peac.load.abort import watched
-from peac.load.engine import Progress
 from peac.load.executors import Overrides
 from peac.load.machine import fingerprint
 from peac.load.overrides import override_load, override_target
 from peac.load.schedule import Shard
 from peac.model.objectives import Tier
 from peac.model.results import RunResult
-from peac.model.units import show
 from peac.model.urls import host_of, is_loopback
 from peac.report import escape
 from peac.report.limit_lines import limit_lines
+from peac.report.progress import LiveProgress, PlainProgress
 from peac.report.registry import RUN, RunReport
 from peac.results.format import check_writable, write_or_keep
 from peac.spec.paths import find_root
@@ -46,23 +45,20 @@ class RunRequest:
     testbed: str | None = None
     seed: int | None = None
     target: str | None = None
-    progress: bool = False
+    progress: str = "off"  # live (a terminal), plain (lines every progress_interval) or off
+    progress_interval: float = 10.0
     server_pid: int | None = None
     transport: str = "lean"
     environ: Mapping[str, str] | None = None  # where secrets come from [default: os.environ]
     base: str | None = None  # the base branch whose peac.yaml sets the rules (None: local)
 
 
-def _progress_line(out: TextIO) -> Callable[[Progress], None]:
-    def report(p: Progress) -> None:
-        out.write(
-            f"\r{p.elapsed:5.0f}s / {p.planned:.0f}s  {p.requests} reqs "
-            f"({p.requests / max(p.elapsed, 1e-9):.0f}/s)  p95 {show(p.p95, 'duration')}  "
-            f"errors {p.errors}  VUs {p.active_vus}   "
-        )
-        out.flush()
-
-    return report
+def _display(kind: str, err: TextIO, interval: float = 10.0) -> LiveProgress | PlainProgress | None:
+    if kind == "live":
+        return LiveProgress(err)
+    if kind == "plain":
+        return PlainProgress(err, interval)
+    return None
 
 
 def run(request: RunRequest, out: TextIO, err: TextIO) -> int:
@@ -92,11 +88,13 @@ def run(request: RunRequest, out: TextIO, err: TextIO) -> int:
         transport_kind=request.transport,
         environ=None if request.environ is None else dict(request.environ),
     )
-    progress = _progress_line(err) if request.progress else None
+    display = _display(request.progress, err, request.progress_interval)
     started = time.monotonic()
-    result = workers.run(work, progress)
-    if progress is not None:
-        err.write("\n")
+    try:
+        result = workers.run(work, display)
+    finally:
+        if display is not None:
+            display.close()
     kept = write_or_keep(result, request.out)
     base_url = plan.scenario.spec.target.base_url
     local = is_loopback(host_of(base_url) or "")

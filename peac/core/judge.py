@@ -191,7 +191,9 @@ def _judge_one(
             notes += _why_no_regression(draft, p_adjusted, policy, tests)
         power = _power(draft, base, policy, tests)
         underpowered = bool(power)
-        if power and draft.p_value < policy.alpha:
+        limit = _threshold(objective, policy)
+        beyond = draft.p_value < policy.alpha or (limit is not None and draft.effect > limit[0])
+        if power and beyond:
             notes.append(power)
     outcome = worst([f.tier for f in fired])
     status = Status(outcome.value)
@@ -237,9 +239,16 @@ def _why_no_regression(
     """Why a head beyond the forecast bound is still no regression: a value past the bound
     that passes without a word reads as a broken gate."""
     p, effect = draft.p_value, draft.effect
-    if p is None or effect is None or p >= policy.alpha:
-        return []
     threshold = _threshold(draft.objective, policy)
+    if p is None or effect is None:
+        return []
+    if p >= policy.alpha:
+        if threshold is None or effect <= threshold[0]:
+            return []
+        return [
+            f"{effect:+.1%} is beyond {threshold[1]} {threshold[0]:.0%} but within the "
+            f"forecast bound (p={p:.3g}): the base branch's history varies this much"
+        ]
     if threshold is None:
         return [
             f"beyond the forecast bound ({effect:+.1%}), but no regression check applies "

@@ -26,6 +26,7 @@ from peac.load.transport import LeanTransport
 from peac.load.vu import VirtualUser
 from peac.model import histogram as hist
 from peac.model.objectives import Objective
+from peac.model.progress import Progress
 from peac.model.results import GitState, RunResult, ServerSide, Testbed
 from peac.spec.plan import ScenarioPlan
 from peac.spec.scenario import Load
@@ -33,17 +34,9 @@ from peac.spec.scenario import Load
 TransportFactory = Callable[[], httpx.AsyncBaseTransport]
 # Requests are written as headers then body; without TCP_NODELAY the body can wait for an ACK
 # that the server delays by ~40 ms, and that wait would be measured as server latency.
+__all__ = ["Engine", "Progress", "RunOptions", "execute"]
+
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-
-
-@dataclass(frozen=True)
-class Progress:
-    elapsed: float
-    planned: float
-    requests: int
-    errors: int
-    active_vus: int
-    p95: float | None
 
 
 @dataclass

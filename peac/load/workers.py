@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from queue import Empty
 from typing import Any
@@ -85,7 +85,7 @@ def _run_loop(work: Coroutine[Any, Any, RunResult]) -> RunResult:
         return runner.run(work)
 
 
-def _worker(request: RunRequest, index: int, results: Any) -> None:
+def _worker(request: RunRequest, index: int, results: Any, report: bool = False) -> None:
     """One worker process: its shard of the load in its own event loop; the result goes back
     through the queue. A PeacError goes back as itself (the parent raises the same error, so
     the exit code is the one a single process would give); anything else as its description,
@@ -93,12 +93,32 @@ def _worker(request: RunRequest, index: int, results: Any) -> None:
     shard = Shard(
         request.shard.index * request.workers + index, request.shard.count * request.workers
     )
+
+    def progress(snapshot: Progress) -> None:
+        results.put(("progress", index, snapshot, None))
+
     try:
-        results.put((index, to_json(_run_loop(_run_one(request, shard, None))), None))
+        result = _run_loop(_run_one(request, shard, progress if report else None))
+        results.put(("result", index, to_json(result), None))
     except PeacError as exc:
-        results.put((index, None, exc))
+        results.put(("result", index, None, exc))
     except BaseException as exc:  # reported by the parent, never lost silently
-        results.put((index, None, crash_site(exc)))
+        results.put(("result", index, None, crash_site(exc)))
+
+
+def combined(snapshots: Iterable[Progress]) -> Progress:
+    """One progress line for all workers: counts add up, the clock is the furthest, the p95 is
+    the worst worker's (an upper bound of the whole run's, without merging histograms live)."""
+    items = list(snapshots)
+    p95s = [p.p95 for p in items if p.p95 is not None]
+    return Progress(
+        elapsed=max(p.elapsed for p in items),
+        planned=max(p.planned for p in items),
+        requests=sum(p.requests for p in items),
+        errors=sum(p.errors for p in items),
+        active_vus=sum(p.active_vus for p in items),
+        p95=max(p95s) if p95s else None,
+    )
 
 
 def run(request: RunRequest, progress: Callable[[Progress], None] | None = None) -> RunResult:
@@ -110,22 +130,28 @@ def run(request: RunRequest, progress: Callable[[Progress], None] | None = None)
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     processes = [
-        context.Process(target=_worker, args=(request, i, queue), daemon=True)
+        context.Process(target=_worker, args=(request, i, queue, progress is not None), daemon=True)
         for i in range(request.workers)
     ]
     for process in processes:
         process.start()
     collected: dict[int, dict[str, Any]] = {}
     failures: list[PeacError | str] = []
+    latest: dict[int, Progress] = {}
     with _forward_signals(processes):
         while len(collected) + len(failures) < len(processes):
             try:
-                index, data, error = queue.get(timeout=1.0)
+                kind, index, data, error = queue.get(timeout=1.0)
             except Empty:
                 if not any(p.is_alive() for p in processes) and queue.empty():
                     codes = sorted({p.exitcode for p in processes if p.exitcode})
                     failures.append(f"a worker process died without a result (exit {codes})")
                     break
+                continue
+            if kind == "progress":
+                latest[index] = data
+                if progress is not None and len(latest) == len(processes):
+                    progress(combined(latest.values()))
                 continue
             if data is None:
                 failures.append(error)
