@@ -252,7 +252,12 @@ def run(
 
 @cli.command()
 @click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the merged RunResult.",
+)
 def merge(shards: tuple[Path, ...], out: Path) -> int:
     """Merge shard results of one scenario: counts and histograms add exactly."""
     from peac.app.merge import MergeRequest
@@ -294,14 +299,26 @@ def history() -> None:
 @history.command("show")
 @click.option("--scenario", help="Scenario name [default: the only one recorded].")
 @click.option("--step", help="Step name [default: the whole run].")
-@click.option("--metric", default="latency", show_default=True)
+@click.option(
+    "--metric",
+    default="latency",
+    show_default=True,
+    help="Metric of the series (see the file format).",
+)
 @click.option("--stat", help="Statistic [default: p95 for durations, rate otherwise].")
 @click.option("--branch", default="main", show_default=True, help="Branch whose history to read.")
 @click.option("--last", type=click.IntRange(1), default=30, show_default=True, help="Commits.")
 @click.option("--testbed", help="Testbed to show [default: that of the newest run].")
 @click.option("--any-testbed", is_flag=True, help="Compare runs from every testbed.")
 @click.option("--diagnostics", is_flag=True, help="Backtest the forecast: MAPE, RMSE, alarms.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools.",
+)
 @_STORE
 def history_show(
     scenario: str | None,
@@ -338,7 +355,7 @@ def history_show(
 
 
 @history.command("push")
-@click.option("--remote", default="origin", show_default=True)
+@click.option("--remote", default="origin", show_default=True, help="Git remote to sync with.")
 @_STORE
 def history_push(remote: str, store: str) -> int:
     """Push recorded results, merging other writers' results first (nothing is overwritten);
@@ -351,7 +368,7 @@ def history_push(remote: str, store: str) -> int:
 
 
 @history.command("fetch")
-@click.option("--remote", default="origin", show_default=True)
+@click.option("--remote", default="origin", show_default=True, help="Git remote to sync with.")
 @_STORE
 def history_fetch(remote: str, store: str) -> int:
     """Fetch recorded results and merge them with the local ones (a union)."""
@@ -436,9 +453,20 @@ def gate(
 @click.option("--metric", help="One metric [default: latency p50/p95/p99, error_rate, throughput].")
 @click.option("--stat", help="Statistic of --metric.")
 @click.option(
-    "--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05, show_default=True
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="Significance level: a change with a larger p-value is shown as ~ (no change).",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment.",
+)
 @_STORE
 def diff(
     base: str,
@@ -531,7 +559,13 @@ def demo_server_command(
     show_default=True,
     help="Commits measured on main before the pull requests.",
 )
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Worker processes of each load test (the demo's shop shares the machine).",
+)
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from peac.cli_docs import ARGUMENTS, EXIT_CODES
 from peac.model.metrics import METRICS
 from peac.spec.schema import render, schemas
 
@@ -110,31 +111,76 @@ def file_format_reference() -> str:
     return "".join(parts).rstrip() + "\n"
 
 
+def _default(option: click.Option) -> str:
+    """The default as a file would write it (``30s``, ``false``), '' when computed."""
+    value = option.default
+    if callable(value) or value is None or value == "" or (option.is_flag and not value):
+        return "`false`" if option.is_flag and value is False else ""
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, str | int | float):
+        return f"`{value}`"
+    return ""
+
+
+def _parameters(command: click.Command, ctx: click.Context, path: str, level: str) -> list[str]:
+    lines: list[str] = []
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    described = ARGUMENTS.get(path, {})
+    if arguments:
+        lines += [f"{level} Arguments", ""]
+        for a in arguments:
+            name = a.human_readable_name
+            if name not in described:
+                raise SystemExit(f"peac/cli_docs.py: describe argument {name} of peac {path}")
+            lines.append(f"- `{name}`: {described[name]}")
+        lines.append("")
+    if options:
+        lines += [f"{level} Options", "", "| option | values | default | meaning |"]
+        lines.append("|---|---|---|---|")
+        for option in options:
+            if not option.help:
+                raise SystemExit(f"peac {path} {option.opts[0]}: the option has no help text")
+            names = ", ".join(f"`{o}`" for o in option.opts + option.secondary_opts)
+            values = "flag" if option.is_flag else option.type.get_metavar(option, ctx)
+            values = values or option.type.name
+            lines.append(
+                f"| {names} | {_cell(values)} | {_default(option)} | {_cell(option.help)} |"
+            )
+        lines.append("")
+    return lines
+
+
+def _exit_codes(path: str, level: str) -> list[str]:
+    codes = EXIT_CODES.get(path.split()[0])
+    if codes is None:
+        raise SystemExit(f"peac/cli_docs.py: list the exit codes of peac {path}")
+    return [f"{level} Exit codes", "", *(f"- `{code}` {meaning}" for code, meaning in codes), ""]
+
+
 def command_page(name: str, command: click.Command) -> str:
     ctx = click.Context(command, info_name=f"peac {name}")
     lines = [HEADER.rstrip(), "", f"# peac {name}", "", "```", command.get_usage(ctx), "```", ""]
     lines += [inspect.cleandoc(command.help or ""), ""]
-    options = [p for p in command.params if isinstance(p, click.Option)]
-    arguments = [p for p in command.params if isinstance(p, click.Argument)]
-    if arguments:
-        lines += ["## Arguments", ""]
-        lines += [f"- `{a.human_readable_name}`" for a in arguments]
+    if isinstance(command, click.Group):
+        subcommands = sorted(command.commands.items())
+        lines += ["## Subcommands", ""]
+        lines += [
+            f"- [`peac {name} {sub}`](#peac-{name}-{sub}): {c.get_short_help_str(80)}"
+            for sub, c in subcommands
+        ]
         lines.append("")
-    if options:
-        lines += ["## Options", "", "| option | values | default | meaning |", "|---|---|---|---|"]
-        for option in options:
-            names = ", ".join(f"`{o}`" for o in option.opts)
-            values = option.type.get_metavar(option, ctx) or option.type.name
-            simple = isinstance(option.default, str | int | float) and option.default != ""
-            default = f"`{option.default}`" if simple else ""
-            lines.append(f"| {names} | {_cell(values)} | {default} | {_cell(option.help or '')} |")
-        lines.append("")
-    lines += [
-        "## Exit codes",
-        "",
-        "0 success, 1 a gate or budget failed, 2 bad input or usage, 3 internal error.",
-    ]
-    return "\n".join(lines) + "\n"
+        for sub, c in subcommands:
+            sub_ctx = click.Context(c, info_name=sub, parent=ctx)
+            lines += [f"## peac {name} {sub}", "", "```", c.get_usage(sub_ctx), "```", ""]
+            lines += [inspect.cleandoc(c.help or ""), ""]
+            lines += _parameters(c, sub_ctx, f"{name} {sub}", "###")
+        lines += _exit_codes(name, "##")
+    else:
+        lines += _parameters(command, ctx, name, "##")
+        lines += _exit_codes(name, "##")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def generated_files() -> dict[str, str]:
@@ -149,13 +195,35 @@ def generated_files() -> dict[str, str]:
     return files
 
 
-def main(docs: Path = Path("docs")) -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m peac.docgen",
+        description="Write the generated reference (file format, command pages, JSON Schemas) "
+        "into docs/ from the models and the click commands.",
+    )
+    parser.add_argument("--docs", type=Path, default=Path("docs"), help="docs folder to write")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 listing the files that differ from what would be written",
+    )
+    args = parser.parse_args(argv)
+    stale = []
     for relative, content in generated_files().items():
-        target = docs / relative
+        target = args.docs / relative
+        if args.check:
+            current = target.read_text(encoding="utf-8") if target.is_file() else None
+            if current != content:
+                stale.append(str(target))
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
         print(f"wrote {target}")
-    return 0
+    for path in stale:
+        print(f"out of date: {path} (run python -m peac.docgen)")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

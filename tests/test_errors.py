@@ -86,7 +86,8 @@ def test_a_crash_inside_a_worker_is_an_internal_error(monkeypatch: pytest.Monkey
     request = workers.RunRequest(shard=Shard(), workers=2, start_at=None, seed=1, **unused)
     queue = Queue()
     workers._worker(request, 1, queue)
-    ((index, data, error),) = queue.items
+    ((kind, index, data, error),) = queue.items
+    assert kind == "result"
     assert (index, data) == (1, None)
     with pytest.raises(WorkerError, match=r"RuntimeError in peac/load/workers\.py") as raised:
         workers._raise_first([error])

@@ -203,6 +203,7 @@ def test_fetch_merges_with_local_results(tmp_path: Path, monkeypatch: pytest.Mon
     assert "2 commits have results" in out
     code, out, err = run_cli("history", "fetch", "--remote", "nowhere")
     assert code == 2 and "cannot fetch refs/notes/peac from nowhere" in err
+    (tmp_path / "d").mkdir()
     code, _, err = run_cli("history", "push", "--store", f"dir:{tmp_path / 'd'}")
     assert code == 2 and "copying the directory" in err
 
@@ -223,6 +224,9 @@ def test_open_store_specs(tmp_path: Path) -> None:
     assert isinstance(open_store(f"dir:{tmp_path}", tmp_path), DirectoryStore)
     with pytest.raises(PeacError):
         open_store("dir:", tmp_path)
+    # A misspelt directory is an error, never an empty history that passes every gate.
+    with pytest.raises(PeacError, match="expected an existing directory, found nothing"):
+        open_store(f"dir:{tmp_path / 'nonexistent'}", tmp_path)
 
 
 def test_json_of_history_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -281,3 +285,23 @@ def test_history_show_diagnostics_backtest_the_series(
     assert 0 <= checks["alarm_rate"] <= 1
     code, out, _ = run_cli("history", "show", "--step", "home", "--diagnostics", "--last", "3")
     assert "diagnostics: too few commits to backtest the forecast" in out
+
+
+def test_an_untracked_file_beside_the_scenario_makes_the_tree_dirty(tmp_path: Path) -> None:
+    from peac.history.git import work_tree_state
+
+    repo = tmp_path / "repo"
+    make_repo(repo, 1)
+    (repo / "budgets").mkdir()
+    (repo / "budgets/s.yaml").write_text("x: 1\n", encoding="utf-8")
+    git(repo, "add", "budgets/s.yaml")
+    git(repo, "commit", "-q", "-m", "scenario")
+    state = work_tree_state(repo / "budgets")
+    assert state is not None and not state.dirty
+    (repo / "results").mkdir()
+    (repo / "results/run.json").write_text("{}", encoding="utf-8")  # output: not a change
+    state = work_tree_state(repo / "budgets")
+    assert state is not None and not state.dirty
+    (repo / "budgets/users.csv").write_text("name\n", encoding="utf-8")  # new data: a change
+    state = work_tree_state(repo / "budgets")
+    assert state is not None and state.dirty

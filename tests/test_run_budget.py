@@ -142,3 +142,31 @@ def test_the_live_line_shows_the_run_figures() -> None:
     live.close()
     text = out.getvalue()
     assert "84 reqs (42/s)" in text and "p95 12.3 ms" in text and "VUs 3" in text, text
+
+
+def test_the_summary_counts_passes_and_failures_per_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peac.results.format import read
+
+    with fault_server() as url:
+        (tmp_path / ".git").mkdir()
+        text = (SCENARIO % {"url": url}) + (
+            "          checks:\n            - status: 200\n"
+            "            - {name: never found, status: 404}\n"
+        )
+        (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
+        monkeypatch.chdir(tmp_path)
+        code, out, err = run_cli("run", "s.yaml", "--workers", "2")
+    assert code == 0, out + err
+    lines = out.splitlines()
+    failing = lines.index(next(line for line in lines if "ok: never found" in line))
+    passing = lines.index(next(line for line in lines if "ok: status 200" in line))
+    assert failing < passing  # failing checks first
+    assert lines[failing].strip() == "✗ ok: never found  0/5  (5 failed)"
+    assert lines[passing].strip() == "✓ ok: status 200   5/5"
+    # Kept in the result (merged over the two workers) and read back.
+    assert read(tmp_path / "results/run.json").counters.checks == {
+        "ok: status 200": [5, 0],
+        "ok: never found": [0, 5],
+    }

@@ -176,7 +176,7 @@ def run_git(
 
 def work_tree_state(path: Path) -> GitState | None:
     """The commit checked out where ``path`` is, and whether the work tree has uncommitted
-    changes; None when ``path`` is not inside a git work tree."""
+    changes (or untracked files in ``path``'s folder); None outside a git work tree."""
     inside = run_git(path, "rev-parse", "--is-inside-work-tree")
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         return None
@@ -186,4 +186,10 @@ def work_tree_state(path: Path) -> GitState | None:
     status = run_git(path, "status", "--porcelain", "--untracked-files=no")
     if status.returncode != 0:
         raise GitError(f"git status: {complaint(status)}")
-    return GitState(commit=head.stdout.strip(), dirty=bool(status.stdout.strip()))
+    # A new data or scenario file beside the scenario changes what ran, though git does not
+    # track it yet; untracked files elsewhere (results, caches) do not.
+    beside = run_git(path, "status", "--porcelain", "--untracked-files=all", "--", ".")
+    if beside.returncode != 0:
+        raise GitError(f"git status: {complaint(beside)}")
+    untracked = any(line.startswith("??") for line in beside.stdout.splitlines())
+    return GitState(commit=head.stdout.strip(), dirty=bool(status.stdout.strip()) or untracked)

@@ -47,5 +47,13 @@ def open_store(spec: str, repo: Path) -> Store:
     if spec.startswith("dir:") and spec[4:]:
         from peac.history.dirstore import DirectoryStore
 
-        return DirectoryStore(Path(spec[4:]))
+        folder = Path(spec[4:])
+        if not folder.is_dir():
+            # A typo here would otherwise read as "no history" and pass every gate silently.
+            found = "a file" if folder.exists() else "nothing"
+            raise InputError(
+                f"--store {spec}: expected an existing directory, found {found} there "
+                f"(create it first: mkdir -p {folder})"
+            )
+        return DirectoryStore(folder)
     raise InputError(f'--store: expected "git", "git:NOTES_REF" or "dir:PATH", got {spec!r}')

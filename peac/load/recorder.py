@@ -81,9 +81,12 @@ class Recorder:
         """A failure that is not a request (template error, host refused before sending)."""
         self.counters.failures[kind] = self.counters.failures.get(kind, 0) + 1
 
-    def check(self, passed: bool) -> None:
+    def check(self, passed: bool, label: str = "") -> None:
         if self.watch is not None:
             self.watch.check(passed)
+        if label:
+            counts = self.counters.checks.setdefault(label, [0, 0])
+            counts[0 if passed else 1] += 1
         if passed:
             self.counters.checks_passed += 1
         else:

@@ -139,6 +139,32 @@ def _status_matcher(checks: list[Check]) -> Callable[[int], bool] | None:
     return lambda code: code in codes or code // 100 in classes
 
 
+MAX_LABEL = 80
+
+
+def _check_label(check: Check, index: int) -> str:
+    """How the run summary names a check: its name, else what it asserts (``status 200``,
+    ``json items[0].id``), so that pass and fail counts per check read without the file."""
+    if check.name:
+        label = check.name
+    elif check.status is not None:
+        status = check.status
+        label = "status " + (
+            ", ".join(map(str, status)) if isinstance(status, list) else str(status)
+        )
+    elif check.json_ is not None:
+        label = f"json {check.json_.path}"
+    elif check.header is not None:
+        label = f"header {check.header.name}"
+    elif check.latency is not None:
+        label = "latency"
+    elif check.body is not None:
+        label = "body"
+    else:
+        label = f"check {index + 1}"
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+
+
 def _compile_step(step: Step, plan: ScenarioPlan, env: Any) -> CompiledStep:
     scenario = plan.scenario.spec
     base = scenario.target.base_url.rstrip("/")
@@ -162,7 +188,7 @@ def _compile_step(step: Step, plan: ScenarioPlan, env: Any) -> CompiledStep:
         )
         checks.append(
             CompiledCheck(
-                check.name or f"check {index + 1}",
+                _check_label(check, index),
                 check,
                 json_path,
                 re.compile(pattern_text) if pattern_text else None,

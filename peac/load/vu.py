@@ -295,7 +295,7 @@ class VirtualUser:
         if response is None:
             return False
         for check in step.checks:
-            recorder.check(_judged(check, response))
+            recorder.check(_judged(check, response), f"{step.label}: {check.name}")
         self._capture(step, response)
         return True
 

@@ -42,6 +42,7 @@ class Counters:
     checks_passed: int = 0
     checks_failed: int = 0
     failures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAILURE_KINDS, 0))
+    checks: dict[str, list[int]] = field(default_factory=dict)  # "step: check" -> [passed, failed]
 
     def add(self, other: Counters) -> None:
         for name in (
@@ -57,6 +58,10 @@ class Counters:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind, count in other.failures.items():
             self.failures[kind] = self.failures.get(kind, 0) + count
+        for label, (passed, failed) in other.checks.items():
+            mine = self.checks.setdefault(label, [0, 0])
+            mine[0] += passed
+            mine[1] += failed
 
     @property
     def failed_requests(self) -> int:

@@ -13,12 +13,29 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1e3:.1f}"
 
 
+MAX_CHECK_LINES = 30
+
+
+def _check_lines(checks: dict[str, list[int]]) -> list[str]:
+    """Pass and fail counts per check (``step: check``), failing ones first, like k6's."""
+    ordered = sorted(checks.items(), key=lambda item: (item[1][1] == 0, item[0]))
+    width = max((len(label) for label, _ in ordered[:MAX_CHECK_LINES]), default=0)
+    lines = [
+        f"  {'✓' if failed == 0 else '✗'} {label.ljust(width)}  {passed}/{passed + failed}"
+        + (f"  ({failed} failed)" if failed else "")
+        for label, (passed, failed) in ordered[:MAX_CHECK_LINES]
+    ]
+    if len(ordered) > MAX_CHECK_LINES:
+        lines.append(f"  ... and {len(ordered) - MAX_CHECK_LINES} more checks")
+    return lines
+
+
 def summary(result: RunResult, *, local_server: bool = False, workers: int = 1) -> str:
     c = result.counters
     rows: list[tuple[str, ...]] = [
         ("step", "reqs", "req/s", "errors", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms")
     ]
-    for label in [*result.steps(), None]:
+    for label in [*sorted(result.steps()), None]:  # the same order in every run
         latency = result.latency(label)
         requests = result.requests(label)
         errors = result.errors(label)
@@ -53,6 +70,7 @@ def summary(result: RunResult, *, local_server: bool = False, workers: int = 1) 
         f"{c.bytes_received / 1e6:.1f} MB in, {c.bytes_sent / 1e6:.1f} MB out",
         f"checks: {c.checks_passed}/{checks} passed"
         + (f" ({c.checks_passed / checks:.1%})" if checks else ""),
+        *_check_lines(c.checks),
         f"failures: {failures}",
     ]
     if c.scheduled_arrivals:

@@ -256,12 +256,26 @@ def _git(r: _Reader) -> GitState:
     return GitState(commit=r.get("commit", text), dirty=r.get("dirty", flag, False))
 
 
+MAX_CHECKS = 10_000  # labels come from the scenario file: bounded when read back
+
+
 def _counters(r: _Reader) -> Counters:
-    values = {f.name: r.get(f.name, count, 0) for f in fields(Counters) if f.name != "failures"}
+    values = {
+        f.name: r.get(f.name, count, 0)
+        for f in fields(Counters)
+        if f.name not in ("failures", "checks")
+    }
     failures = dict.fromkeys(FAILURE_KINDS, 0)
     for kind, value in r.get("failures", _mapping, {}).items():
         failures[kind[:40]] = count(value, f"{r.where}.failures.{kind[:40]}")
-    return Counters(**values, failures=failures)
+    checks: dict[str, list[int]] = {}
+    for label, value in list(r.get("checks", _mapping, {}).items())[:MAX_CHECKS]:
+        where = f"{r.where}.checks[{len(checks)}]"
+        pair = _list(value, where)
+        if len(pair) != 2:
+            raise DataError(f"{where}: expected [passed, failed], got {len(pair)} item(s)")
+        checks[str(label)[:200]] = [count(pair[0], where), count(pair[1], where)]
+    return Counters(**values, failures=failures, checks=checks)
 
 
 def _second(r: _Reader) -> Second:

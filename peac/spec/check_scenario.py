@@ -85,9 +85,11 @@ def _check_absolute_url(url: str, loc: Loc, allowed: set[str], report: Report) -
     if is_template(host):
         report(loc, "expected a literal host in the URL: the host decides where load goes")
     elif host not in allowed:
+        listed = ", ".join(sorted(h for h in allowed if h)) or "none yet"
         report(
             loc,
-            f'host "{host}" is not in target.allowed_hosts (allowed: {", ".join(sorted(allowed))})',
+            f'host "{host}" is not in target.allowed_hosts (allowed: {listed}); add it there '
+            "if load may go to it",
         )
 
 

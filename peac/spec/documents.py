@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from peac.errors import Problem, describe, did_you_mean
@@ -31,7 +32,7 @@ def check_document(document: Document) -> tuple[StrictModel | None, list[Problem
         )
     supported = ", ".join(f'"{v}"' for v in API_VERSIONS)
     if "apiVersion" not in data:
-        return None, problem((), f'missing required key "apiVersion": expected {supported}')
+        return None, _missing(document, "apiVersion", f"expected {supported}")
     api = data["apiVersion"]
     if api not in API_VERSIONS:
         return None, problem(
@@ -40,7 +41,7 @@ def check_document(document: Document) -> tuple[StrictModel | None, list[Problem
         )
     kinds = ", ".join(f'"{k}"' for k in KINDS)
     if "kind" not in data:
-        return None, problem((), f'missing required key "kind": expected one of {kinds}')
+        return None, _missing(document, "kind", f"expected one of {kinds}")
     kind = data["kind"]
     if not isinstance(kind, str) or kind not in KINDS:
         hint = did_you_mean(kind, KINDS) if isinstance(kind, str) else ""
@@ -48,3 +49,24 @@ def check_document(document: Document) -> tuple[StrictModel | None, list[Problem
             ("kind",), f"kind: expected one of {kinds}, got {describe(kind)}{hint}"
         )
     return validate(KINDS[kind], document)
+
+
+def _missing(document: Document, key: str, expected: str) -> list[Problem]:
+    """A missing top-level key, pointed at a misspelling of it when the file has one
+    (``apiversion:``), else at the document's start."""
+    keys = [k for k in document.data if isinstance(k, str)]
+    close = [k for k in keys if k.lower() == key.lower()] or difflib.get_close_matches(
+        key, keys, n=1, cutoff=0.75
+    )
+    if close:
+        line, col = document.position((close[0],), key=True)
+        return [
+            Problem(
+                document.path,
+                line,
+                col,
+                f'unknown key "{close[0]}": did you mean "{key}"? ({key}: {expected})',
+            )
+        ]
+    line, col = document.position(())
+    return [Problem(document.path, line, col, f'missing required key "{key}": {expected}')]

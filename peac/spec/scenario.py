@@ -185,6 +185,13 @@ class ThinkTime(StrictModel):
 
 
 def _think_shorthand(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # A bare number has no unit: say which forms are accepted instead of "a mapping".
+        raise PydanticCustomError(
+            "think_form",
+            'expected a duration with its unit such as "500ms" or "2s", '
+            "or {uniform: [500ms, 2s]}, or {exponential: 1s}",
+        )
     return {"constant": value} if isinstance(value, str) else value
 
 

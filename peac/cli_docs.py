@@ -1,0 +1,63 @@
+"""What the command pages say beyond click's own help: what each argument means and which exit
+codes each command can return (only those). Kept beside the CLI, read by ``peac.docgen``; a
+test checks that every command and argument is described here."""
+
+from __future__ import annotations
+
+OK = (0, "success")
+USAGE = (
+    2,
+    "bad input: a file, option or result that is not what was expected (one line says which)",
+)
+INTERNAL = (3, "internal error (a bug: the message says where)")
+
+EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
+    "validate": (
+        (0, "every file is valid"),
+        (2, "a file has problems (each printed as file:line:col)"),
+        INTERNAL,
+    ),
+    "schema": (OK, USAGE, INTERNAL),
+    "run": (
+        (0, "the run completed (and, with a budget, broke no fail limit)"),
+        (
+            1,
+            "a fail limit broke, abort_on_fail stopped the run, nothing answered, or the run "
+            "cannot be judged and invalid_run is fail",
+        ),
+        USAGE,
+        INTERNAL,
+        (130, "interrupted (SIGINT): a partial result was written"),
+        (143, "terminated (SIGTERM): a partial result was written"),
+    ),
+    "merge": (OK, USAGE, INTERNAL),
+    "record": (OK, USAGE, INTERNAL),
+    "history": (OK, USAGE, INTERNAL),
+    "gate": ((0, "pass or warn"), (1, "fail"), USAGE, INTERNAL),
+    "diff": (OK, USAGE, INTERNAL),
+    "demo": (
+        (0, "the gate passed the harmless change and failed the slow one"),
+        (1, "the gate did not catch the injected regression"),
+        USAGE,
+        INTERNAL,
+    ),
+    "demo-server": (OK, USAGE, INTERNAL, (130, "stopped with Ctrl-C")),
+}
+
+ARGUMENTS: dict[str, dict[str, str]] = {
+    "validate": {
+        "PATHS": "Files or folders to check [default: budgets/]; folders are searched "
+        "for *.yaml and *.yml."
+    },
+    "run": {
+        "SCENARIO": "A scenario file, FILE#name for one of several in a file, or a budget "
+        "file (its scenario is run and judged against it)."
+    },
+    "merge": {"SHARDS": "Result files of the shards of one run (peac run --shard K/N)."},
+    "record": {"RESULTS": "Result files written by peac run."},
+    "gate": {"RESULTS": "Result files of the head commit (several runs give the gate power)."},
+    "diff": {
+        "BASE": "A result file, or a commit or branch whose recorded runs to use.",
+        "HEAD": "A result file, or a commit or branch whose recorded runs to use.",
+    },
+}
