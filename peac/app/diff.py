@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.core.diff import DEFAULT_METRICS, compare
-from peac.errors import ExitCode, InputError
+from peac.errors import ExitCode, InputError, did_you_mean
 from peac.history.git import Repository
 from peac.history.store import open_store
 from peac.model.metrics import metric_and_stat
@@ -36,7 +36,7 @@ def _side(spec: str, request: DiffRequest) -> tuple[list[RunResult], str]:
     if path.is_file() or spec.endswith(".json"):
         return [read(path)], path.name
     repo = Repository(request.root)
-    sha = repo.commit(spec)
+    sha = repo.commit(repo.tracking(spec) or spec)  # main may be origin/main in a CI clone
     bad: list[str] = []
     records = open_store(request.store, request.root).runs([sha], bad).get(sha, [])
     chosen = [
@@ -73,6 +73,14 @@ def diff(request: DiffRequest, out: TextIO) -> int:
     if request.metric:
         metrics = [(request.metric, metric_and_stat(request.metric, request.stat)[1])]
     steps = None if request.step is None else ["" if request.step == "all" else request.step]
+    known = {step for r in [*base, *head] for step in r.steps()}
+    if request.step not in (None, "all") and request.step not in known:
+        raise InputError(
+            f"--step: no step {request.step!r} in the compared runs"
+            f"{did_you_mean(request.step, known)}; expected one of: "
+            + ", ".join(repr(s) for s in sorted(known))
+            + ' or "all"'
+        )
     rows = compare(base, head, metrics, steps)
     if not rows:
         raise InputError("nothing to compare: no metric has values on both sides")

@@ -83,9 +83,7 @@ def show(request: ShowRequest, out: TextIO) -> int:
     metric, stat = metric_and_stat(request.metric, request.stat)
     repo = Repository(request.root)
     store = open_store(request.store, request.root)
-    history = read_history(
-        repo, store, request.branch, request.branch, request.last, inclusive=True
-    )
+    history = read_history(repo, store, request.branch, None, request.last, inclusive=True)
     records: list[RunRecord] = [r for runs in history.runs.values() for r in runs]
     scenario = _pick({r.scenario for r in records}, request.scenario, "scenario")
     mine = [r for r in records if r.scenario == scenario]
@@ -93,6 +91,13 @@ def show(request: ShowRequest, out: TextIO) -> int:
     if not request.any_testbed:
         newest = max(mine, key=lambda r: r.started_at)
         testbed = _pick({r.testbed for r in mine}, request.testbed or newest.testbed, "testbed")
+    steps = {step for r in mine for step in r.table if step}
+    if request.step is not None and request.step not in steps:
+        raise InputError(
+            f"--step: no step {request.step!r} in the runs of scenario {scenario!r}"
+            f"{did_you_mean(request.step, steps)}; expected one of: "
+            + (", ".join(repr(s) for s in sorted(steps)) or "none (leave --step out)")
+        )
     key = series_key(request.step, metric.name, stat)
     series = build(
         history.commits, history.runs, scenario, testbed, key, computed_values(history.runs, key)

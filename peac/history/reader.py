@@ -38,12 +38,13 @@ def read_history(
     repo: Repository,
     store: Store,
     base: str,
-    head: str,
+    head: str | None,
     window: int,
     remote: str | None = None,
     inclusive: bool = False,
 ) -> History:
-    """History of ``base`` as seen from ``head`` (a revision), ``window`` commits deep; with
+    """History of ``base`` as seen from ``head`` (a revision; None: the branch itself, as
+    resolved, so ``main`` may be ``origin/main``), ``window`` commits deep; with
     ``inclusive`` a head on the branch is part of it (for showing), otherwise its parent is
     where the history ends (for judging the head)."""
     notes: list[str] = []
@@ -58,7 +59,7 @@ def read_history(
             raise
         notes.append(f"fetched {base} from {source}")
         branch = repo.resolve_branch(base)
-    head_sha = repo.commit(head)
+    head_sha = repo.commit(branch if head is None else head)
     merge_base = repo.merge_base(head_sha, branch)
     if merge_base is None and repo.shallow() and source:
         for times in DEEPEN_STEPS:
