@@ -366,7 +366,10 @@ def history_fetch(remote: str, store: str) -> int:
 @click.option("--commit", help="Commit the results measured [default: the one in the results].")
 @click.option("--testbed", help="Compare with runs of this testbed [default: the results' own].")
 @click.option("--any-testbed", is_flag=True, help="Compare with runs from every testbed.")
-@click.option("--remote", help="Remote to deepen a shallow clone from [default: origin].")
+@click.option(
+    "--remote",
+    help="Remote to fetch missing results and base history from [default: origin].",
+)
 @click.option(
     "--markdown-out",
     type=click.Path(dir_okay=False, path_type=Path),

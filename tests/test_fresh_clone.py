@@ -13,6 +13,7 @@ from peac.model.results import GitState, RunResult
 from peac.results.format import write
 from tests.cli_helpers import run_cli
 from tests.history_helpers import commit, git, lognormal, make_repo, make_result
+from tests.test_gate_cli import gate, head_result, make_shop, shop_result
 
 
 def _result(seed: int, median: float = 0.05) -> RunResult:
@@ -90,3 +91,85 @@ def test_an_unknown_step_gets_a_suggestion(
     code, _, err = run_cli(*args, "--step", "zzz")
     assert code == 2 and "did you mean" not in err and "'checkout', 'home'" in err
     assert run_cli(*args, "--step", "checkout")[0] == 0
+
+
+def _shop_remote(tmp_path: Path, *, notes: bool = True) -> tuple[Path, Path]:
+    """The gate tests' shop (20 recorded commits on main, a branch pr) behind a bare remote,
+    with or without its notes; (the remote, a CI clone of pr without notes)."""
+    repo = make_shop(tmp_path)
+    if not notes:
+        for ref in ("refs/notes/peac", "refs/notes/peac-results"):
+            git(repo, "update-ref", "-d", ref)
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
+    if notes:
+        git(repo, "push", "-q", str(origin), "refs/notes/*:refs/notes/*")
+    ci = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", "--branch", "pr", str(origin), str(ci))
+    return origin, ci
+
+
+def test_the_gate_fetches_the_notes_a_fresh_clone_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, ci = _shop_remote(tmp_path)
+    assert not GitNotesStore(ci).present()  # git clone does not fetch notes
+    monkeypatch.chdir(ci)
+    code, out, err = gate(str(head_result(ci, tmp_path / "h.json", checkout=0.3)))
+    assert code == 1, out + err  # judged against the history, so the regression is caught
+    assert "fetched refs/notes/peac from origin: 20 commits have results" in out
+    assert "20 commits of history" in out
+    assert GitNotesStore(ci).present()
+    # the second time the notes are here: nothing more is fetched
+    code, out, _ = gate(str(head_result(ci, tmp_path / "h.json")))
+    assert code == 0 and "fetched refs/notes" not in out
+
+
+def test_no_results_anywhere_is_never_a_silent_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, ci = _shop_remote(tmp_path, notes=False)
+    monkeypatch.chdir(ci)
+    head = str(head_result(ci, tmp_path / "h.json"))
+    code, out, err = gate(head)
+    assert code == 2, out + err
+    assert out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    main = git(ci, "rev-parse", "origin/main")
+    assert f"no peac results in this clone for the 20 commit(s) of main up to {main[:7]}" in err
+    assert "nor on origin: record runs on main first (peac run, then peac record RESULT" in err
+    assert "then peac history push" in err
+    # the same in history show, which reads origin/main here
+    code, _, err = run_cli("history", "show")
+    assert code == 2 and "no peac results in this clone for the 20 commit(s) of main" in err
+    # no remote at all
+    git(ci, "remote", "remove", "origin")
+    git(ci, "branch", "main", main)
+    code, _, err = gate(head)
+    assert code == 2
+    assert "refs/notes/peac is not here and there is no remote to fetch it from" in err
+    assert "peac history fetch --remote NAME" in err
+    # a remote that cannot be reached
+    git(ci, "remote", "add", "origin", str(tmp_path / "gone.git"))
+    code, _, err = gate(head)
+    assert code == 2 and "Traceback" not in err
+    assert "refs/notes/peac is not here: cannot fetch refs/notes/peac from origin" in err
+    assert "fix the remote and run peac history fetch" in err
+    # results exist, but none on the commits of the window
+    store = GitNotesStore(ci)
+    store.record(git(ci, "rev-parse", "HEAD"), shop_result(7))  # on pr, not on main
+    code, _, err = gate(head)
+    assert code == 2
+    assert "(1 other commit(s) have results; peac history fetch brings newer ones)" in err
+
+
+def test_a_directory_store_without_results_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, ci = _shop_remote(tmp_path, notes=False)
+    monkeypatch.chdir(ci)
+    code, _, err = gate(
+        str(head_result(ci, tmp_path / "h.json")), "--store", f"dir:{tmp_path / 'results'}"
+    )
+    assert code == 2
+    assert f"(directory {tmp_path / 'results'}): copy the results directory here" in err

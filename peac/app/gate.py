@@ -85,6 +85,8 @@ def gate(request: GateRequest, out: TextIO) -> int:
         _head_commit(request, results),
         budget.rules.policy.window,
         request.remote,
+        fetch_notes=True,
+        require_runs=True,
     )
 
     keys = [o.series_key for o in budget.objectives]

@@ -83,7 +83,9 @@ def show(request: ShowRequest, out: TextIO) -> int:
     metric, stat = metric_and_stat(request.metric, request.stat)
     repo = Repository(request.root)
     store = open_store(request.store, request.root)
-    history = read_history(repo, store, request.branch, None, request.last, inclusive=True)
+    history = read_history(
+        repo, store, request.branch, None, request.last, inclusive=True, require_runs=True
+    )
     records: list[RunRecord] = [r for runs in history.runs.values() for r in runs]
     scenario = _pick({r.scenario for r in records}, request.scenario, "scenario")
     mine = [r for r in records if r.scenario == scenario]

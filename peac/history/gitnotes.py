@@ -33,6 +33,10 @@ class GitNotesStore:
         self.full_ref = f"refs/notes/{self.name}-results"
         self.refs = (self.ref, self.full_ref)
 
+    def present(self) -> bool:
+        """Whether this clone has the notes ref at all (``git clone`` does not fetch notes)."""
+        return self.repo.resolve(self.ref) is not None
+
     def describe(self) -> str:
         return f"git notes {self.ref} in {self.repo.repo.working_dir or self.repo.git_dir}"
 
