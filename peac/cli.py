@@ -257,17 +257,27 @@ _STORE = click.option(
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--commit", help="Commit the results measured [default: the one in the result].")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Record runs that cannot be judged (partial, saturated, every request failed) too; "
+    "baselines leave them out all the same.",
+)
 @_STORE
-def record(results: tuple[Path, ...], commit: str | None, store: str) -> int:
+def record(results: tuple[Path, ...], commit: str | None, force: bool, store: str) -> int:
     """Attach RESULTS to the commit they measured, in the repository's history.
 
     Several runs per commit coexist (keyed by scenario, testbed and run id); recording the same
-    result twice changes nothing. Share them with `peac history push`.
+    result twice changes nothing. Share them with `peac history push`. A run that cannot be
+    judged (interrupted, load generator saturated, every request failed) is refused (exit 2)
+    unless --force; undo a recording with `peac history rm`.
     """
     from peac.app.record import RecordRequest
     from peac.app.record import record as run
 
-    request = RecordRequest(root=Path.cwd(), results=results, commit=commit, store=store)
+    request = RecordRequest(
+        root=Path.cwd(), results=results, commit=commit, store=store, force=force
+    )
     return run(request, sys.stdout, sys.stderr)
 
 

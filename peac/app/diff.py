@@ -31,7 +31,7 @@ class DiffRequest:
     alpha: float = 0.05
 
 
-def _side(spec: str, request: DiffRequest) -> tuple[list[RunResult], str]:
+def _side(spec: str, request: DiffRequest, notes: list[str]) -> tuple[list[RunResult], str]:
     path = Path(spec)
     if path.is_file() or spec.endswith(".json"):
         return [read(path)], path.name
@@ -39,19 +39,22 @@ def _side(spec: str, request: DiffRequest) -> tuple[list[RunResult], str]:
     sha = repo.commit(repo.tracking(spec) or spec)  # main may be origin/main in a CI clone
     bad: list[str] = []
     records = open_store(request.store, request.root).runs([sha], bad).get(sha, [])
-    chosen = [
+    wanted = [
         r
         for r in records
         if (request.scenario is None or r.scenario == request.scenario)
         and (request.testbed is None or r.testbed == request.testbed)
-        and not r.invalid
     ]
+    chosen = [r for r in wanted if not r.invalid]
+    notes += [f"left out run {r.run_id} on {sha[:7]}: {r.invalid}" for r in wanted if r.invalid]
+    notes += bad
     if not chosen:
         raise InputError(
             f"{spec} ({sha[:7]}): no recorded runs"
             + (f" of scenario {request.scenario!r}" if request.scenario else "")
             + (f" on testbed {request.testbed!r}" if request.testbed else "")
-            + (f" ({len(records)} other run(s) there)" if records else "")
+            + (f" ({len(records)} other run(s) there)" if records and not wanted else "")
+            + "".join(f"; run {r.run_id} cannot be judged: {r.invalid}" for r in wanted[:3])
         )
     return [r.result() for r in chosen], sha[:7]
 
@@ -61,8 +64,9 @@ def _runs(n: int) -> str:
 
 
 def diff(request: DiffRequest, out: TextIO) -> int:
-    base, base_name = _side(request.base, request)
-    head, head_name = _side(request.head, request)
+    notes: list[str] = []
+    base, base_name = _side(request.base, request, notes)
+    head, head_name = _side(request.head, request, notes)
     scenarios = {r.scenario for r in [*base, *head]}
     if len(scenarios) > 1:
         raise InputError(
@@ -89,5 +93,5 @@ def diff(request: DiffRequest, out: TextIO) -> int:
         f"{scenarios.pop()} · base {base_name} ({_runs(len(base))}) vs head {head_name} "
         f"({_runs(len(head))}) · testbed {', '.join(testbeds)}"
     )
-    out.write(DIFF.render(request.fmt, DiffReport(rows, title, request.alpha)))
+    out.write(DIFF.render(request.fmt, DiffReport(rows, title, request.alpha, tuple(notes))))
     return ExitCode.OK

@@ -13,7 +13,7 @@ from peac.history.git import Repository
 from peac.history.gitnotes import GitNotesStore
 from peac.history.reader import computed_values, read_history
 from peac.history.records import RunRecord
-from peac.history.series import build
+from peac.history.series import build, invalid_notes
 from peac.history.store import open_store
 from peac.model.metrics import metric_and_stat
 from peac.report.registry import SERIES
@@ -118,7 +118,9 @@ def show(request: ShowRequest, out: TextIO) -> int:
         baseline=baseline(series.points, **direction),
         diagnostics=diagnostics(series.points, **direction) if request.diagnostics else None,
         backtested=request.diagnostics,
-        notes=tuple(history.notes + history.bad),
+        notes=tuple(
+            history.notes + history.bad + invalid_notes(history.commits, history.runs, scenario)
+        ),
     )
     out.write(SERIES.render(request.fmt, report))
     return ExitCode.OK

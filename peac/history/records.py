@@ -22,8 +22,10 @@ from functools import lru_cache, partial
 from urllib.parse import quote, unquote
 
 from peac.core.measures import (
+    ALL_FAILED,
     STAT_ORDER,
     SUMMARIZED,
+    all_failed,
     flatten,
     invalid_reason,
     summary_table,
@@ -131,6 +133,14 @@ def _checked_table(table: object) -> dict[str, dict[str, str]]:
     return table
 
 
+def _failed_everything(requests: int, table: dict[str, dict[str, str]]) -> str:
+    """ALL_FAILED for a run whose every request failed, from its summary: runs recorded before
+    peac refused them (or with --force) say nothing of it in their ``invalid`` field."""
+    packed = table.get("", {}).get("error_rate")
+    rate = unpack_values(packed)[0] if packed is not None else None
+    return ALL_FAILED if all_failed(requests, rate) else ""
+
+
 def _pack(text: str) -> str:
     return base64.urlsafe_b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
 
@@ -176,15 +186,17 @@ def parse_line(line: str, commit: str, load: Loader | None = None) -> RunRecord:
         started_at = float(summary["started_at"])
         if not math.isfinite(started_at):
             raise ValueError("started_at is not a finite time")
+        requests = int(summary["requests"])
+        table = _checked_table(summary["table"])
         return RunRecord(
             run_id=parts[1],
             scenario=unquote(parts[2]),
             testbed=unquote(parts[3]),
             started_at=started_at,
-            requests=int(summary["requests"]),
-            invalid=str(summary["invalid"]),
+            requests=requests,
+            invalid=str(summary["invalid"]) or _failed_everything(requests, table),
             dirty=bool(summary["dirty"]),
-            table=_checked_table(summary["table"]),
+            table=table,
             commit=commit,
             load=None if load is None else partial(load, commit, parts[1]),
         )

@@ -60,6 +60,7 @@ class DiffReport:
     rows: Sequence[Row]
     title: str
     alpha: float
+    notes: Sequence[str] = ()  # runs left out, ...
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,8 @@ VERDICT: Reporters[GateReport] = Reporters(
 DIFF: Reporters[DiffReport] = Reporters(
     "diff",
     {
-        "text": lambda r: diff_formats.diff_text(r.rows, r.title, r.alpha),
-        "markdown": lambda r: diff_formats.diff_markdown(r.rows, r.title, r.alpha),
+        "text": lambda r: diff_formats.diff_text(r.rows, r.title, r.alpha, r.notes),
+        "markdown": lambda r: diff_formats.diff_markdown(r.rows, r.title, r.alpha, r.notes),
     },
 )
 SERIES: Reporters[SeriesReport] = Reporters(
