@@ -283,7 +283,7 @@ def record(results: tuple[Path, ...], commit: str | None, force: bool, store: st
 
 @cli.group()
 def history() -> None:
-    """Results recorded on commits: show a series, push and fetch them."""
+    """Results recorded on commits: show or export a series, push, fetch and remove them."""
 
 
 @history.command("show")
@@ -354,6 +354,33 @@ def history_fetch(remote: str, store: str) -> int:
 
     request = SyncRequest(root=Path.cwd(), direction="fetch", remote=remote, store=store)
     return sync(request, sys.stdout)
+
+
+@history.command("rm")
+@click.argument("commit")
+@click.option(
+    "--run",
+    "run_id",
+    help="Remove only this run (its id, or a prefix as history show lists) "
+    "[default: every run of COMMIT].",
+)
+@click.option(
+    "--push", is_flag=True, help="Fetch the remote's results first, then push the removal."
+)
+@click.option("--remote", default="origin", show_default=True, help="Remote for --push.")
+@_STORE
+def history_rm(commit: str, run_id: str | None, push: bool, remote: str, store: str) -> int:
+    """Remove the results recorded on COMMIT (all of them, or one run) from the store.
+
+    A removed run stays removed when notes are merged with another clone's copy (a tombstone
+    line keeps it out); with --push the remote loses it too.
+    """
+    from peac.app.history import RemoveRequest, remove
+
+    request = RemoveRequest(
+        root=Path.cwd(), commit=commit, run=run_id, push=push, remote=remote, store=store
+    )
+    return remove(request, sys.stdout)
 
 
 @cli.command()

@@ -16,6 +16,7 @@ from peac.history.records import RunRecord
 from peac.history.series import build, invalid_notes
 from peac.history.store import open_store
 from peac.model.metrics import metric_and_stat
+from peac.report.escape import terminal
 from peac.report.registry import SERIES
 from peac.report.series_formats import SeriesReport
 
@@ -123,4 +124,69 @@ def show(request: ShowRequest, out: TextIO) -> int:
         ),
     )
     out.write(SERIES.render(request.fmt, report))
+    return ExitCode.OK
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoveRequest:
+    root: Path
+    commit: str
+    run: str | None = None  # a run id, or a prefix of one of at least MIN_RUN_ID characters
+    push: bool = False
+    remote: str = "origin"
+    store: str = "git"
+
+
+MIN_RUN_ID = 4
+
+
+def _chosen(records: list[RunRecord], run: str | None, where: str) -> list[RunRecord]:
+    if run is None:
+        return records
+    if len(run) < MIN_RUN_ID:
+        raise InputError(
+            f"--run: expected a run id (at least {MIN_RUN_ID} characters of one, as history show "
+            f"lists them), got {run!r}"
+        )
+    found = [r for r in records if r.run_id.startswith(run)]
+    if len(found) == 1:
+        return found
+    ids = [r.run_id for r in records]
+    if found:
+        raise InputError(f"--run {run!r} is ambiguous on {where}: " + ", ".join(ids))
+    raise InputError(
+        f"--run: no run {run!r} on {where}{did_you_mean(run, ids)}; its runs: " + ", ".join(ids)
+    )
+
+
+def remove(request: RemoveRequest, out: TextIO) -> int:
+    """Take a commit's runs (or one of them) out of the store, and off the remote with push."""
+    repo = Repository(request.root)
+    store = open_store(request.store, request.root)
+    if request.push and not isinstance(store, GitNotesStore):
+        raise InputError(
+            f"--push works on the git notes store; {store.describe()} is synced by copying the "
+            "directory"
+        )
+    sha = repo.commit(repo.tracking(request.commit) or request.commit)
+    if isinstance(store, GitNotesStore) and request.push:
+        store.fetch(request.remote)  # remove what the remote has too, not only what is here
+    bad: list[str] = []
+    records = store.runs([sha], bad).get(sha, [])
+    where = f"{sha[:7]} in {store.describe()}"
+    if not records:
+        raise InputError(
+            f"no recorded runs on {where}"
+            + (f" ({len(bad)} unreadable record(s): {bad[0]})" if bad else "")
+            + ("" if request.push else " (peac history fetch brings the remote's)")
+        )
+    chosen = _chosen(records, request.run, where)
+    store.remove(sha, [r.run_id for r in chosen])
+    for r in chosen:
+        out.write(terminal(f"removed run {r.run_id} ({r.scenario} on testbed {r.testbed})") + "\n")
+    out.write(f"{len(chosen)} of {len(records)} run(s) removed from {where}\n")
+    if isinstance(store, GitNotesStore) and request.push:
+        attempts = store.push(request.remote)
+        retried = f" after {attempts} attempts" if attempts > 1 else ""
+        out.write(f"pushed the removal to {request.remote}{retried}\n")
     return ExitCode.OK

@@ -35,6 +35,10 @@ from peac.model.results import RunResult
 from peac.results.format import loads, to_json
 
 VERSION = "peac/1"
+# A summary line ``peac/removed RUN_ID`` says that run was removed (``peac history rm``): notes
+# merge as a union of lines, so a removed line can come back from another clone's copy; the
+# tombstone comes with it and keeps it out.
+REMOVED = "peac/removed"
 Loader = Callable[[str, str], str]  # (commit, run id) -> packed full result, '' when absent
 
 
@@ -218,12 +222,25 @@ def parse_note(
 ) -> list[RunRecord]:
     """The records of one note; lines that cannot be read are named in ``bad``, never dropped
     from the store."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    removed = {line.split(" ")[1] for line in lines if line.startswith(REMOVED + " ")}
     records = []
-    for line in text.splitlines():
-        if not line.strip():
+    for line in lines:
+        if line.startswith(REMOVED + " "):
             continue
         try:
-            records.append(parse_line(line.strip(), commit, load))
+            record = parse_line(line, commit, load)
         except BadRecord as exc:
             bad.append(f"{commit[:12]}: {exc}")
+            continue
+        if record.run_id not in removed:
+            records.append(record)
     return records
+
+
+def line_id(line: str) -> str:
+    """The run id a summary or result line belongs to ('' for none)."""
+    parts = line.split(" ")
+    if parts[0] in (VERSION, REMOVED):
+        return parts[1] if len(parts) > 1 else ""
+    return parts[0]
