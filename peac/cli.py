@@ -332,6 +332,57 @@ def history_show(
     return show(request, sys.stdout)
 
 
+@history.command("export")
+@click.option("--scenario", help="Scenario name [default: the only one recorded].")
+@click.option("--step", help="Step name [default: the whole run].")
+@click.option("--metric", default="latency", show_default=True, help="Metric of the series.")
+@click.option("--stat", help="Statistic [default: p95 for durations, rate otherwise].")
+@click.option("--branch", default="main", show_default=True, help="Branch whose history to read.")
+@click.option("--last", type=click.IntRange(1), default=30, show_default=True, help="Commits.")
+@click.option("--testbed", help="Testbed whose runs are used [default: that of the newest run].")
+@click.option("--any-testbed", is_flag=True, help="Use runs from every testbed.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv for spreadsheets (cells that look like formulas are quoted), json for tools.",
+)
+@_STORE
+def history_export(
+    scenario: str | None,
+    step: str | None,
+    metric: str,
+    stat: str | None,
+    branch: str,
+    last: int,
+    testbed: str | None,
+    any_testbed: bool,
+    fmt: str,
+    store: str,
+) -> int:
+    """Write one series as a table, one row per recorded run: commit, date, subject, run id,
+    testbed, value, and whether the series used the run (and why not). Selects the series like
+    `peac history show`."""
+    from peac.app.history import ExportRequest, export
+
+    request = ExportRequest(
+        root=Path.cwd(),
+        scenario=scenario,
+        step=step,
+        metric=metric,
+        stat=stat,
+        branch=branch,
+        last=last,
+        testbed=testbed,
+        any_testbed=any_testbed,
+        fmt=fmt,
+        store=store,
+    )
+    return export(request, sys.stdout)
+
+
 @history.command("push")
 @click.option("--remote", default="origin", show_default=True)
 @_STORE

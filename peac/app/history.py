@@ -11,13 +11,14 @@ from peac.core.measures import series_key
 from peac.errors import ExitCode, InputError, did_you_mean
 from peac.history.git import Repository
 from peac.history.gitnotes import GitNotesStore
-from peac.history.reader import computed_values, read_history
+from peac.history.reader import History, computed_values, read_history
 from peac.history.records import RunRecord
-from peac.history.series import build, invalid_notes
+from peac.history.series import build, exclusion, invalid_notes
 from peac.history.store import open_store
-from peac.model.metrics import metric_and_stat
+from peac.model.metrics import Metric, metric_and_stat
 from peac.report.escape import terminal
-from peac.report.registry import SERIES
+from peac.report.export_formats import ExportReport, ExportRow
+from peac.report.registry import EXPORT, SERIES
 from peac.report.series_formats import SeriesReport
 
 
@@ -47,7 +48,9 @@ def sync(request: SyncRequest, out: TextIO) -> int:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ShowRequest:
+class Selection:
+    """Which series of the recorded runs: the options history show and export share."""
+
     root: Path
     scenario: str | None = None
     step: str | None = None
@@ -57,9 +60,18 @@ class ShowRequest:
     last: int = 30
     testbed: str | None = None
     any_testbed: bool = False
+    store: str = "git"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowRequest(Selection):
     diagnostics: bool = False
     fmt: str = "text"
-    store: str = "git"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportRequest(Selection):
+    fmt: str = "csv"
 
 
 def _pick(values: set[str], given: str | None, what: str) -> str:
@@ -80,7 +92,18 @@ def _pick(values: set[str], given: str | None, what: str) -> str:
     )
 
 
-def show(request: ShowRequest, out: TextIO) -> int:
+@dataclass(frozen=True)
+class Selected:
+    history: History
+    scenario: str
+    testbed: str | None  # None: every testbed
+    key: str  # step|metric|stat
+    metric: Metric
+    stat: str
+    computed: dict[str, float]  # values the summaries lack, by run id
+
+
+def _select(request: Selection) -> Selected:
     metric, stat = metric_and_stat(request.metric, request.stat)
     repo = Repository(request.root)
     store = open_store(request.store, request.root)
@@ -102,9 +125,16 @@ def show(request: ShowRequest, out: TextIO) -> int:
             + (", ".join(repr(s) for s in sorted(steps)) or "none (leave --step out)")
         )
     key = series_key(request.step, metric.name, stat)
-    series = build(
-        history.commits, history.runs, scenario, testbed, key, computed_values(history.runs, key)
+    return Selected(
+        history, scenario, testbed, key, metric, stat, computed_values(history.runs, key)
     )
+
+
+def show(request: ShowRequest, out: TextIO) -> int:
+    chosen = _select(request)
+    history, scenario, testbed = chosen.history, chosen.scenario, chosen.testbed
+    metric, stat = chosen.metric, chosen.stat
+    series = build(history.commits, history.runs, scenario, testbed, chosen.key, chosen.computed)
     direction = {"higher_is_worse": metric.higher_is_worse, "log_scale": metric.log_scale}
     report = SeriesReport(
         scenario=scenario,
@@ -189,4 +219,36 @@ def remove(request: RemoveRequest, out: TextIO) -> int:
         attempts = store.push(request.remote)
         retried = f" after {attempts} attempts" if attempts > 1 else ""
         out.write(f"pushed the removal to {request.remote}{retried}\n")
+    return ExitCode.OK
+
+
+def export(request: ExportRequest, out: TextIO) -> int:
+    """Every run of the selected series, one row each, with whether it was used and why not."""
+    chosen = _select(request)
+    rows = []
+    for commit in reversed(chosen.history.commits):  # oldest first, like a series
+        for record in chosen.history.runs.get(commit.sha, ()):
+            if record.scenario != chosen.scenario:
+                continue
+            value = record.value(chosen.key)
+            if value is None:
+                value = chosen.computed.get(record.run_id)
+            excluded = exclusion(record, chosen.scenario, chosen.testbed)
+            if not excluded and value is None:
+                excluded = "no value"
+            rows.append(
+                ExportRow(
+                    commit=commit.sha,
+                    date=commit.date,
+                    subject=commit.subject,
+                    run_id=record.run_id,
+                    scenario=record.scenario,
+                    testbed=record.testbed,
+                    value=value,
+                    used=not excluded,
+                    excluded=excluded,
+                )
+            )
+    report = ExportReport(chosen.key, chosen.metric.unit, chosen.history.branch, rows)
+    out.write(EXPORT.render(request.fmt, report))
     return ExitCode.OK

@@ -15,8 +15,17 @@ from peac.core.diff import Row
 from peac.errors import InputError, Problem
 from peac.model.results import RunResult
 from peac.model.verdict import Verdict
-from peac.report import diff_formats, gate_formats, markdown, problems, run_summary, series_formats
+from peac.report import (
+    diff_formats,
+    export_formats,
+    gate_formats,
+    markdown,
+    problems,
+    run_summary,
+    series_formats,
+)
 from peac.report.context import GateContext
+from peac.report.export_formats import ExportReport
 from peac.report.series_formats import SeriesReport
 
 R = TypeVar("R")
@@ -95,5 +104,8 @@ DIFF: Reporters[DiffReport] = Reporters(
 )
 SERIES: Reporters[SeriesReport] = Reporters(
     "history", {"text": series_formats.series_text, "json": series_formats.series_json}
+)
+EXPORT: Reporters[ExportReport] = Reporters(
+    "history export", {"csv": export_formats.export_csv, "json": export_formats.export_json}
 )
 RUN: Reporters[RunReport] = Reporters("run", {"text": lambda r: run_summary.summary(r.result)})
