@@ -277,23 +277,33 @@ _STORE = click.option(
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--commit", help="Commit the results measured [default: the one in the result].")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Record runs that cannot be judged (partial, saturated, every request failed) too; "
+    "baselines leave them out all the same.",
+)
 @_STORE
-def record(results: tuple[Path, ...], commit: str | None, store: str) -> int:
+def record(results: tuple[Path, ...], commit: str | None, force: bool, store: str) -> int:
     """Attach RESULTS to the commit they measured, in the repository's history.
 
     Several runs per commit coexist (keyed by scenario, testbed and run id); recording the same
-    result twice changes nothing. Share them with `peac history push`.
+    result twice changes nothing. Share them with `peac history push`. A run that cannot be
+    judged (interrupted, load generator saturated, every request failed) is refused (exit 2)
+    unless --force; undo a recording with `peac history rm`.
     """
     from peac.app.record import RecordRequest
     from peac.app.record import record as run
 
-    request = RecordRequest(root=Path.cwd(), results=results, commit=commit, store=store)
+    request = RecordRequest(
+        root=Path.cwd(), results=results, commit=commit, store=store, force=force
+    )
     return run(request, sys.stdout, sys.stderr)
 
 
 @cli.group()
 def history() -> None:
-    """Results recorded on commits: show a series, push and fetch them."""
+    """Results recorded on commits: show or export a series, push, fetch and remove them."""
 
 
 @history.command("show")
@@ -354,6 +364,57 @@ def history_show(
     return show(request, sys.stdout)
 
 
+@history.command("export")
+@click.option("--scenario", help="Scenario name [default: the only one recorded].")
+@click.option("--step", help="Step name [default: the whole run].")
+@click.option("--metric", default="latency", show_default=True, help="Metric of the series.")
+@click.option("--stat", help="Statistic [default: p95 for durations, rate otherwise].")
+@click.option("--branch", default="main", show_default=True, help="Branch whose history to read.")
+@click.option("--last", type=click.IntRange(1), default=30, show_default=True, help="Commits.")
+@click.option("--testbed", help="Testbed whose runs are used [default: that of the newest run].")
+@click.option("--any-testbed", is_flag=True, help="Use runs from every testbed.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv for spreadsheets (cells that look like formulas are quoted), json for tools.",
+)
+@_STORE
+def history_export(
+    scenario: str | None,
+    step: str | None,
+    metric: str,
+    stat: str | None,
+    branch: str,
+    last: int,
+    testbed: str | None,
+    any_testbed: bool,
+    fmt: str,
+    store: str,
+) -> int:
+    """Write one series as a table, one row per recorded run: commit, date, subject, run id,
+    testbed, value, and whether the series used the run (and why not). Selects the series like
+    `peac history show`."""
+    from peac.app.history import ExportRequest, export
+
+    request = ExportRequest(
+        root=Path.cwd(),
+        scenario=scenario,
+        step=step,
+        metric=metric,
+        stat=stat,
+        branch=branch,
+        last=last,
+        testbed=testbed,
+        any_testbed=any_testbed,
+        fmt=fmt,
+        store=store,
+    )
+    return export(request, sys.stdout)
+
+
 @history.command("push")
 @click.option("--remote", default="origin", show_default=True, help="Git remote to sync with.")
 @_STORE
@@ -378,6 +439,33 @@ def history_fetch(remote: str, store: str) -> int:
     return sync(request, sys.stdout)
 
 
+@history.command("rm")
+@click.argument("commit")
+@click.option(
+    "--run",
+    "run_id",
+    help="Remove only this run (its id, or a prefix as history show lists) "
+    "[default: every run of COMMIT].",
+)
+@click.option(
+    "--push", is_flag=True, help="Fetch the remote's results first, then push the removal."
+)
+@click.option("--remote", default="origin", show_default=True, help="Remote for --push.")
+@_STORE
+def history_rm(commit: str, run_id: str | None, push: bool, remote: str, store: str) -> int:
+    """Remove the results recorded on COMMIT (all of them, or one run) from the store.
+
+    A removed run stays removed when notes are merged with another clone's copy (a tombstone
+    line keeps it out); with --push the remote loses it too.
+    """
+    from peac.app.history import RemoveRequest, remove
+
+    request = RemoveRequest(
+        root=Path.cwd(), commit=commit, run=run_id, push=push, remote=remote, store=store
+    )
+    return remove(request, sys.stdout)
+
+
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -398,7 +486,10 @@ def history_fetch(remote: str, store: str) -> int:
 @click.option("--commit", help="Commit the results measured [default: the one in the results].")
 @click.option("--testbed", help="Compare with runs of this testbed [default: the results' own].")
 @click.option("--any-testbed", is_flag=True, help="Compare with runs from every testbed.")
-@click.option("--remote", help="Remote to deepen a shallow clone from [default: origin].")
+@click.option(
+    "--remote",
+    help="Remote to fetch missing results and base history from [default: origin].",
+)
 @click.option(
     "--markdown-out",
     type=click.Path(dir_okay=False, path_type=Path),

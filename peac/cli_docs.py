@@ -55,6 +55,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     },
     "merge": {"SHARDS": "Result files of the shards of one run (peac run --shard K/N)."},
     "record": {"RESULTS": "Result files written by peac run."},
+    "history rm": {"COMMIT": "The commit whose results to remove (a sha, branch or tag)."},
     "gate": {"RESULTS": "Result files of the head commit (several runs give the gate power)."},
     "diff": {
         "BASE": "A result file, or a commit or branch whose recorded runs to use.",

@@ -76,6 +76,7 @@ def _sub(group: str, name: str) -> click.Command:
         (cli.commands["gate"], registry.VERDICT),
         (cli.commands["diff"], registry.DIFF),
         (_sub("history", "show"), registry.SERIES),
+        (_sub("history", "export"), registry.EXPORT),
     ],
 )
 def test_every_format_a_command_offers_has_a_reporter(

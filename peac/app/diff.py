@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.core.diff import DEFAULT_METRICS, compare
-from peac.errors import ExitCode, InputError
+from peac.errors import ExitCode, InputError, did_you_mean
 from peac.history.git import Repository
 from peac.history.store import open_store
 from peac.model.metrics import metric_and_stat
@@ -31,27 +31,30 @@ class DiffRequest:
     alpha: float = 0.05
 
 
-def _side(spec: str, request: DiffRequest) -> tuple[list[RunResult], str]:
+def _side(spec: str, request: DiffRequest, notes: list[str]) -> tuple[list[RunResult], str]:
     path = Path(spec)
     if path.is_file() or spec.endswith(".json"):
         return [read(path)], path.name
     repo = Repository(request.root)
-    sha = repo.commit(spec)
+    sha = repo.commit(repo.tracking(spec) or spec)  # main may be origin/main in a CI clone
     bad: list[str] = []
     records = open_store(request.store, request.root).runs([sha], bad).get(sha, [])
-    chosen = [
+    wanted = [
         r
         for r in records
         if (request.scenario is None or r.scenario == request.scenario)
         and (request.testbed is None or r.testbed == request.testbed)
-        and not r.invalid
     ]
+    chosen = [r for r in wanted if not r.invalid]
+    notes += [f"left out run {r.run_id} on {sha[:7]}: {r.invalid}" for r in wanted if r.invalid]
+    notes += bad
     if not chosen:
         raise InputError(
             f"{spec} ({sha[:7]}): no recorded runs"
             + (f" of scenario {request.scenario!r}" if request.scenario else "")
             + (f" on testbed {request.testbed!r}" if request.testbed else "")
-            + (f" ({len(records)} other run(s) there)" if records else "")
+            + (f" ({len(records)} other run(s) there)" if records and not wanted else "")
+            + "".join(f"; run {r.run_id} cannot be judged: {r.invalid}" for r in wanted[:3])
         )
     return [r.result() for r in chosen], sha[:7]
 
@@ -61,8 +64,9 @@ def _runs(n: int) -> str:
 
 
 def diff(request: DiffRequest, out: TextIO) -> int:
-    base, base_name = _side(request.base, request)
-    head, head_name = _side(request.head, request)
+    notes: list[str] = []
+    base, base_name = _side(request.base, request, notes)
+    head, head_name = _side(request.head, request, notes)
     scenarios = {r.scenario for r in [*base, *head]}
     if len(scenarios) > 1:
         raise InputError(
@@ -73,6 +77,14 @@ def diff(request: DiffRequest, out: TextIO) -> int:
     if request.metric:
         metrics = [(request.metric, metric_and_stat(request.metric, request.stat)[1])]
     steps = None if request.step is None else ["" if request.step == "all" else request.step]
+    known = {step for r in [*base, *head] for step in r.steps()}
+    if request.step not in (None, "all") and request.step not in known:
+        raise InputError(
+            f"--step: no step {request.step!r} in the compared runs"
+            f"{did_you_mean(request.step, known)}; expected one of: "
+            + ", ".join(repr(s) for s in sorted(known))
+            + ' or "all"'
+        )
     rows = compare(base, head, metrics, steps)
     if not rows:
         raise InputError("nothing to compare: no metric has values on both sides")
@@ -81,5 +93,5 @@ def diff(request: DiffRequest, out: TextIO) -> int:
         f"{scenarios.pop()} · base {base_name} ({_runs(len(base))}) vs head {head_name} "
         f"({_runs(len(head))}) · testbed {', '.join(testbeds)}"
     )
-    out.write(DIFF.render(request.fmt, DiffReport(rows, title, request.alpha)))
+    out.write(DIFF.render(request.fmt, DiffReport(rows, title, request.alpha, tuple(notes))))
     return ExitCode.OK

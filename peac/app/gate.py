@@ -14,7 +14,7 @@ from peac.core.measures import invalid_reason, measure, values_of
 from peac.errors import InputError
 from peac.history.git import Repository
 from peac.history.reader import computed_values, read_history
-from peac.history.series import build
+from peac.history.series import build, invalid_notes
 from peac.history.store import open_store
 from peac.model.results import RunResult
 from peac.model.series import Series
@@ -85,6 +85,8 @@ def gate(request: GateRequest, out: TextIO) -> int:
         _head_commit(request, results),
         budget.rules.policy.window,
         request.remote,
+        fetch_notes=True,
+        require_runs=True,
     )
 
     keys = [o.series_key for o in budget.objectives]
@@ -93,6 +95,7 @@ def gate(request: GateRequest, out: TextIO) -> int:
         for path, result in zip(request.results, results, strict=True)
     ]
     notes = history.notes + history.bad
+    notes += invalid_notes(history.commits, history.runs, budget.scenario.name)
     if len({r.scenario_digest for r in results}) == 1:
         combined = merge(results)
     else:

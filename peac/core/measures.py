@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from peac.core import quantiles
 from peac.model.metrics import LATENCY_STATS, METRICS
-from peac.model.results import RunResult
+from peac.model.results import NOT_REQUEST_FAILURES, RunResult
 
 WHOLE_RUN = ""  # the step name that stands for all steps
 
@@ -121,14 +121,30 @@ def summarize(result: RunResult) -> dict[str, float]:
     return flatten(summary_table(result))
 
 
+ALL_FAILED = "every request failed"
+
+
+def all_failed(requests: int, error_rate: float | None) -> bool:
+    """Whether a run's requests all failed (a server that was down, a wrong URL): its latencies
+    are those of refusals and timeouts, not of the service."""
+    return requests > 0 and error_rate is not None and error_rate >= 1.0
+
+
 def invalid_reason(result: RunResult) -> str:
-    """Why the run cannot be judged (saturated generator, partial run, no requests), or ''."""
+    """Why the run cannot be judged (saturated generator, partial run, no requests, every
+    request failed), or ''."""
     reasons = []
-    if result.counters.requests == 0 and result.requests() == 0:
+    counters = result.counters
+    requests = result.requests()
+    if counters.requests == 0 and requests == 0:
         reasons.append("the run made no requests")
-    elif result.counters.requests and result.counters.failed_requests >= result.counters.requests:
-        # Latencies of refused connections measure nothing about the service.
-        reasons.append("every request failed")
+    elif all_failed(requests, measure(result, "error_rate", "rate")):
+        kinds = ", ".join(
+            f"{n} {kind}"
+            for kind, n in counters.failures.items()
+            if n and kind not in NOT_REQUEST_FAILURES
+        )
+        reasons.append(f"{ALL_FAILED} ({kinds or requests})")
     if result.partial:
         reasons.append(f"partial run ({result.stop_reason or 'stopped early'})")
     if result.health.saturated:

@@ -6,7 +6,7 @@ lines are those of the notes store, so the two can be converted either way."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from peac.history.records import RunRecord, find_payload, make_lines, parse_note
@@ -31,6 +31,15 @@ class DirectoryStore:
         tmp.write_text(summary + "\n", encoding="utf-8")  # the summary last: it implies the rest
         tmp.replace(path)
         return run_id, True
+
+    def remove(self, commit: str, run_ids: Collection[str]) -> None:
+        """Delete the runs' files (the directory is synced by copying: no tombstone needed)."""
+        folder = self.root / commit
+        for run_id in run_ids:
+            for suffix in (".peac", ".result"):  # the summary first: it implies the rest
+                (folder / f"{run_id}{suffix}").unlink(missing_ok=True)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
     def _payload(self, commit: str, run_id: str) -> str:
         path = self.root / commit / f"{run_id}.result"

@@ -98,12 +98,20 @@ class Repository:
     def remotes(self) -> list[str]:
         return self.git("remote").split()
 
-    def resolve_branch(self, branch: str) -> str:
-        """A branch name as given, or its remote-tracking branch (CI checkouts often have no
-        local ``main``)."""
-        for candidate in (branch, *(f"{r}/{branch}" for r in self.remotes())):
+    def tracking(self, name: str) -> str | None:
+        """``name`` when it resolves here, else the first ``REMOTE/name`` that does (CI
+        checkouts often have no local ``main``, only ``origin/main``); None when neither does."""
+        for candidate in (name, *(f"{r}/{name}" for r in self.remotes())):
             if self.resolve(candidate):
                 return candidate
+        return None
+
+    def resolve_branch(self, branch: str) -> str:
+        """A branch name as given, or its remote-tracking branch; a GitError naming the fetch
+        that would bring it."""
+        found = self.tracking(branch)
+        if found is not None:
+            return found
         raise GitError(
             f"no branch {branch!r} here (nor on any remote: {', '.join(self.remotes()) or 'none'});"
             f" fetch it, e.g. git fetch origin {branch}"

@@ -11,13 +11,20 @@ from __future__ import annotations
 import fcntl
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from peac.errors import GitError
 from peac.history.git import Repository, complaint
-from peac.history.records import RunRecord, find_payload, make_lines, parse_note
+from peac.history.records import (
+    REMOVED,
+    RunRecord,
+    find_payload,
+    line_id,
+    make_lines,
+    parse_note,
+)
 from peac.model.results import RunResult
 
 PUSH_ATTEMPTS = 12
@@ -32,6 +39,10 @@ class GitNotesStore:
         self.ref = f"refs/notes/{self.name}"
         self.full_ref = f"refs/notes/{self.name}-results"
         self.refs = (self.ref, self.full_ref)
+
+    def present(self) -> bool:
+        """Whether this clone has the notes ref at all (``git clone`` does not fetch notes)."""
+        return self.repo.resolve(self.ref) is not None
 
     def describe(self) -> str:
         return f"git notes {self.ref} in {self.repo.repo.working_dir or self.repo.git_dir}"
@@ -65,6 +76,26 @@ class GitNotesStore:
             )  # the result first: a summary always has one
             added = self._add_line(commit, self.ref, summary)
         return run_id, added
+
+    def remove(self, commit: str, run_ids: Collection[str]) -> None:
+        """Take runs off a commit: their lines go, and a tombstone per run keeps them out
+        when a union merge brings a line back from another clone's copy."""
+        gone = set(run_ids)
+        with self._locked():
+            for ref in self.refs:
+                lines = [x for x in self._note(commit, ref).splitlines() if x.strip()]
+                kept = [x for x in lines if line_id(x) not in gone]
+                if ref == self.ref:
+                    kept = sorted({*kept, *(f"{REMOVED} {run_id}" for run_id in gone)})
+                if kept == lines:
+                    continue
+                if kept:
+                    text = "\n".join(kept) + "\n"
+                    self.repo.git(
+                        "notes", f"--ref={ref}", "add", "-f", "-F", "-", commit, stdin=text
+                    )
+                else:
+                    self.repo.git("notes", f"--ref={ref}", "remove", "--ignore-missing", commit)
 
     def _payload(self, commit: str, run_id: str) -> str:
         return find_payload(self._note(commit, self.full_ref), run_id)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from peac.core.measures import SUMMARIZED, measure
 from peac.errors import GitError, PeacError
 from peac.history.git import Commit, Repository
+from peac.history.gitnotes import GitNotesStore
 from peac.history.records import RunRecord
 from peac.history.store import Store
 
@@ -38,16 +39,29 @@ def read_history(
     repo: Repository,
     store: Store,
     base: str,
-    head: str,
+    head: str | None,
     window: int,
     remote: str | None = None,
     inclusive: bool = False,
+    fetch_notes: bool = False,
+    require_runs: bool = False,
 ) -> History:
-    """History of ``base`` as seen from ``head`` (a revision), ``window`` commits deep; with
+    """History of ``base`` as seen from ``head`` (a revision; None: the branch itself, as
+    resolved, so ``main`` may be ``origin/main``), ``window`` commits deep; with
     ``inclusive`` a head on the branch is part of it (for showing), otherwise its parent is
-    where the history ends (for judging the head)."""
+    where the history ends (for judging the head). With ``fetch_notes`` a clone without the
+    notes ref fetches it from the remote first; with ``require_runs`` a window without any
+    recorded run is a GitError that says how to get results, never an empty history.
+    """
     notes: list[str] = []
     source = _remote(repo, remote)
+    fetch_failed = ""
+    if fetch_notes and isinstance(store, GitNotesStore) and not store.present() and source:
+        try:
+            count = store.fetch(source)
+            notes.append(f"fetched {store.ref} from {source}: {count} commits have results")
+        except GitError as exc:
+            fetch_failed = str(exc)
     try:
         branch = repo.resolve_branch(base)
     except PeacError:
@@ -58,7 +72,7 @@ def read_history(
             raise
         notes.append(f"fetched {base} from {source}")
         branch = repo.resolve_branch(base)
-    head_sha = repo.commit(head)
+    head_sha = repo.commit(branch if head is None else head)
     merge_base = repo.merge_base(head_sha, branch)
     if merge_base is None and repo.shallow() and source:
         for times in DEEPEN_STEPS:
@@ -94,7 +108,46 @@ def read_history(
             )
     bad: list[str] = []
     runs = store.runs([c.sha for c in commits], bad)
+    if require_runs and commits and not runs:
+        raise GitError(_no_results(store, base, commits, source, fetch_failed, bad))
     return History(branch, head_sha, merge_base, commits, runs, notes, bad)
+
+
+def _no_results(
+    store: Store,
+    base: str,
+    commits: list[Commit],
+    source: str | None,
+    fetch_failed: str,
+    bad: list[str],
+) -> str:
+    """Why there is nothing to compare with, and the command that fixes it."""
+    where = (
+        f"no peac results in this clone for the {len(commits)} commit(s) of {base} up to "
+        f"{commits[0].sha[:7]}"
+    )
+    push = ", then peac history push" if isinstance(store, GitNotesStore) else ""
+    record = f"record runs on {base} first (peac run, then peac record RESULT on its commit{push})"
+    if bad:
+        return f"{where}: {len(bad)} record(s) there cannot be read ({bad[0]}); {record}"
+    if not isinstance(store, GitNotesStore):
+        return f"{where} ({store.describe()}): copy the results directory here, or {record}"
+    if fetch_failed:
+        return (
+            f"{where} ({store.ref} is not here: {fetch_failed}); fix the remote and run "
+            f"peac history fetch, or {record}"
+        )
+    if not store.present():
+        if source is None:
+            return (
+                f"{where} ({store.ref} is not here and there is no remote to fetch it from): "
+                f"peac history fetch --remote NAME, or {record}"
+            )
+        return f"{where}, nor on {source}: {record}"
+    return (
+        f"{where} ({len(store.commits())} other commit(s) have results; peac history fetch "
+        f"brings newer ones): {record}"
+    )
 
 
 def computed_values(runs: dict[str, list[RunRecord]], key: str) -> dict[str, float]:

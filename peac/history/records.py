@@ -22,8 +22,10 @@ from functools import lru_cache, partial
 from urllib.parse import quote, unquote
 
 from peac.core.measures import (
+    ALL_FAILED,
     STAT_ORDER,
     SUMMARIZED,
+    all_failed,
     flatten,
     invalid_reason,
     summary_table,
@@ -33,6 +35,10 @@ from peac.model.results import RunResult
 from peac.results.format import loads, to_json
 
 VERSION = "peac/1"
+# A summary line ``peac/removed RUN_ID`` says that run was removed (``peac history rm``): notes
+# merge as a union of lines, so a removed line can come back from another clone's copy; the
+# tombstone comes with it and keeps it out.
+REMOVED = "peac/removed"
 Loader = Callable[[str, str], str]  # (commit, run id) -> packed full result, '' when absent
 
 
@@ -131,6 +137,14 @@ def _checked_table(table: object) -> dict[str, dict[str, str]]:
     return table
 
 
+def _failed_everything(requests: int, table: dict[str, dict[str, str]]) -> str:
+    """ALL_FAILED for a run whose every request failed, from its summary: runs recorded before
+    peac refused them (or with --force) say nothing of it in their ``invalid`` field."""
+    packed = table.get("", {}).get("error_rate")
+    rate = unpack_values(packed)[0] if packed is not None else None
+    return ALL_FAILED if all_failed(requests, rate) else ""
+
+
 def _pack(text: str) -> str:
     return base64.urlsafe_b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
 
@@ -176,15 +190,17 @@ def parse_line(line: str, commit: str, load: Loader | None = None) -> RunRecord:
         started_at = float(summary["started_at"])
         if not math.isfinite(started_at):
             raise ValueError("started_at is not a finite time")
+        requests = int(summary["requests"])
+        table = _checked_table(summary["table"])
         return RunRecord(
             run_id=parts[1],
             scenario=unquote(parts[2]),
             testbed=unquote(parts[3]),
             started_at=started_at,
-            requests=int(summary["requests"]),
-            invalid=str(summary["invalid"]),
+            requests=requests,
+            invalid=str(summary["invalid"]) or _failed_everything(requests, table),
             dirty=bool(summary["dirty"]),
-            table=_checked_table(summary["table"]),
+            table=table,
             commit=commit,
             load=None if load is None else partial(load, commit, parts[1]),
         )
@@ -206,12 +222,25 @@ def parse_note(
 ) -> list[RunRecord]:
     """The records of one note; lines that cannot be read are named in ``bad``, never dropped
     from the store."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    removed = {line.split(" ")[1] for line in lines if line.startswith(REMOVED + " ")}
     records = []
-    for line in text.splitlines():
-        if not line.strip():
+    for line in lines:
+        if line.startswith(REMOVED + " "):
             continue
         try:
-            records.append(parse_line(line.strip(), commit, load))
+            record = parse_line(line, commit, load)
         except BadRecord as exc:
             bad.append(f"{commit[:12]}: {exc}")
+            continue
+        if record.run_id not in removed:
+            records.append(record)
     return records
+
+
+def line_id(line: str) -> str:
+    """The run id a summary or result line belongs to ('' for none)."""
+    parts = line.split(" ")
+    if parts[0] in (VERSION, REMOVED):
+        return parts[1] if len(parts) > 1 else ""
+    return parts[0]

@@ -7,7 +7,7 @@ archive results as CI artifacts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +25,10 @@ class Store(Protocol):
 
     def record(self, commit: str, result: RunResult) -> tuple[str, bool]:
         """Attach a result to a commit: (run id, False when it was already recorded)."""
+        ...
+
+    def remove(self, commit: str, run_ids: Collection[str]) -> None:
+        """Take these runs off ``commit`` for good (``peac history rm``)."""
         ...
 
     def runs(self, commits: Sequence[str], bad: list[str]) -> dict[str, list[RunRecord]]:

@@ -14,6 +14,7 @@ class Point:
     date: int  # committer time, epoch seconds
     subject: str
     values: tuple[float, ...]  # one per run recorded on this commit
+    runs: tuple[str, ...] = ()  # the run id of each value, when the series came from a store
 
     @property
     def value(self) -> float:

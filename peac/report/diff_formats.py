@@ -32,7 +32,7 @@ def _cells(row: Row, alpha: float) -> tuple[str, ...]:
     )
 
 
-def diff_text(rows: Sequence[Row], title: str, alpha: float) -> str:
+def diff_text(rows: Sequence[Row], title: str, alpha: float, notes: Sequence[str] = ()) -> str:
     table: list[tuple[str, ...]] = [("step", "metric", "base", "head", "delta", "p", "n", "test")]
     table += [_cells(r, alpha) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
@@ -45,10 +45,11 @@ def diff_text(rows: Sequence[Row], title: str, alpha: float) -> str:
         lines.append("  ".join(cells).rstrip())
     lines.append(f"~ means no significant change (p >= {alpha:g})")
     lines += [NOTES[t] for t in dict.fromkeys(r.test for r in rows) if t in NOTES]
+    lines += [f"note: {note}" for note in notes]
     return escape.text_lines(lines)
 
 
-def diff_markdown(rows: Sequence[Row], title: str, alpha: float) -> str:
+def diff_markdown(rows: Sequence[Row], title: str, alpha: float, notes: Sequence[str] = ()) -> str:
     lines = [
         f"**peac diff** · {escape.markdown(title)}",
         "",
@@ -60,4 +61,5 @@ def diff_markdown(rows: Sequence[Row], title: str, alpha: float) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"~ means no significant change (p ≥ {alpha:g})."]
     lines += [escape.markdown(NOTES[t]) for t in dict.fromkeys(r.test for r in rows) if t in NOTES]
+    lines += [escape.markdown(f"note: {note}") for note in notes]
     return "\n".join(lines) + "\n"

@@ -46,3 +46,13 @@ def workflow_data(text: str) -> str:
 def workflow_property(text: str) -> str:
     """A property value of a GitHub workflow command (``file=...,title=...``)."""
     return workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula: untrusted text that
+    starts like one (``=HYPERLINK(...)``, ``@SUM``, ``-1+1``) gets a leading apostrophe."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA) else text

@@ -15,8 +15,17 @@ from peac.core.diff import Row
 from peac.errors import InputError, Problem
 from peac.model.results import RunResult
 from peac.model.verdict import Verdict
-from peac.report import diff_formats, gate_formats, markdown, problems, run_summary, series_formats
+from peac.report import (
+    diff_formats,
+    export_formats,
+    gate_formats,
+    markdown,
+    problems,
+    run_summary,
+    series_formats,
+)
 from peac.report.context import GateContext
+from peac.report.export_formats import ExportReport
 from peac.report.series_formats import SeriesReport
 
 R = TypeVar("R")
@@ -60,6 +69,7 @@ class DiffReport:
     rows: Sequence[Row]
     title: str
     alpha: float
+    notes: Sequence[str] = ()  # runs left out, ...
 
 
 @dataclass(frozen=True)
@@ -90,12 +100,15 @@ VERDICT: Reporters[GateReport] = Reporters(
 DIFF: Reporters[DiffReport] = Reporters(
     "diff",
     {
-        "text": lambda r: diff_formats.diff_text(r.rows, r.title, r.alpha),
-        "markdown": lambda r: diff_formats.diff_markdown(r.rows, r.title, r.alpha),
+        "text": lambda r: diff_formats.diff_text(r.rows, r.title, r.alpha, r.notes),
+        "markdown": lambda r: diff_formats.diff_markdown(r.rows, r.title, r.alpha, r.notes),
     },
 )
 SERIES: Reporters[SeriesReport] = Reporters(
     "history", {"text": series_formats.series_text, "json": series_formats.series_json}
+)
+EXPORT: Reporters[ExportReport] = Reporters(
+    "history export", {"csv": export_formats.export_csv, "json": export_formats.export_json}
 )
 RUN: Reporters[RunReport] = Reporters(
     "run",

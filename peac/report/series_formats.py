@@ -13,6 +13,7 @@ from peac.model.units import show
 from peac.report import escape
 
 SUBJECT = 48  # characters of a commit subject shown
+RUN_ID = 8  # characters of a run id shown (peac history rm takes such a prefix)
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,11 @@ def series_text(report: SeriesReport) -> str:
         mark = " outlier" if p.commit in excluded else " ◀ level since" if p.commit == cut else ""
         subject = escape.terminal(p.subject)
         subject = subject if len(subject) <= SUBJECT else subject[: SUBJECT - 1] + "…"
+        runs = " ".join(escape.terminal(r[:RUN_ID]) for r in p.runs)
         lines.append(
-            f"{p.commit[:7]}  {day}  {subject:<{SUBJECT}}  {show(p.value, unit):>10}  n={p.n}{mark}"
+            f"{p.commit[:7]}  {day}  {subject:<{SUBJECT}}  {show(p.value, unit):>10}  n={p.n}"
+            + (f"  runs {runs}" if runs else "")
+            + mark
         )
     empty = report.history_commits - len(report.series.points)
     if empty:
@@ -104,6 +108,7 @@ def series_json(report: SeriesReport) -> str:
                 "subject": p.subject,
                 "value": p.value,
                 "runs": list(p.values),
+                "run_ids": list(p.runs),
             }
             for p in report.series.points
         ],
