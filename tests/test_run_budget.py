@@ -170,3 +170,25 @@ def test_the_summary_counts_passes_and_failures_per_check(
         "ok: status 200": [5, 0],
         "ok: never found": [0, 5],
     }
+
+
+def test_latencies_are_not_rounded_to_the_millisecond_on_uvloop() -> None:
+    """uvloop's loop.time() is libuv's cached millisecond clock; the runner's clock must not be,
+    or a fast service's latencies all read 0 or 1 ms."""
+    import asyncio
+    import time
+
+    uvloop = pytest.importorskip("uvloop")
+    from peac.load.clock import LoopClock
+
+    async def measure() -> float:
+        clock = LoopClock()
+        start = clock.now()
+        deadline = time.perf_counter() + 0.0003
+        while time.perf_counter() < deadline:  # busy 0.3 ms, no loop iteration in between
+            pass
+        return clock.now() - start
+
+    elapsed = uvloop.run(measure())
+    assert 0.00025 < elapsed < 0.01, elapsed
+    assert 0.00025 < asyncio.run(measure()) < 0.01

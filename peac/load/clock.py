@@ -24,10 +24,19 @@ class Clock(Protocol):
 
 
 class LoopClock:
-    """The running event loop's clock, and the system's wall clock beside it."""
+    """The running event loop's clock, and the system's wall clock beside it.
+
+    asyncio's loops (and the tests' virtual one) read ``time.monotonic`` or their own virtual
+    time; uvloop's ``time()`` is libuv's cached millisecond clock, which would round every
+    sub-millisecond latency to 0 or 1 ms, so on other loops the system's monotonic clock is read
+    directly (the engine only ever uses differences and relative sleeps, never ``call_at``).
+    """
 
     def now(self) -> float:
-        return asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        if isinstance(loop, asyncio.BaseEventLoop):
+            return loop.time()
+        return time.monotonic()
 
     def wall(self) -> float:
         return time.time()
