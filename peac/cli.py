@@ -532,7 +532,7 @@ def gate(
         markdown_out=markdown_out,
         step_summary=Path(summary) if summary else None,
     )
-    return run(request, sys.stdout)
+    return run(request, sys.stdout, sys.stderr)
 
 
 @cli.command()

@@ -168,6 +168,7 @@ def test_a_directory_store_without_results_says_where_it_looked(
 ) -> None:
     _, ci = _shop_remote(tmp_path, notes=False)
     monkeypatch.chdir(ci)
+    (tmp_path / "results").mkdir()  # an empty directory (a missing one is its own error)
     code, _, err = gate(
         str(head_result(ci, tmp_path / "h.json")), "--store", f"dir:{tmp_path / 'results'}"
     )

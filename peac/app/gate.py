@@ -19,6 +19,7 @@ from peac.history.store import open_store
 from peac.model.results import RunResult
 from peac.model.series import Series
 from peac.model.verdict import HeadRun
+from peac.report import escape
 from peac.report.context import GateContext
 from peac.report.registry import VERDICT, GateReport
 from peac.results.format import check_writable, read
@@ -61,7 +62,7 @@ def _in_repository(path: Path, root: Path) -> str:
         return str(path)
 
 
-def gate(request: GateRequest, out: TextIO) -> int:
+def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
     if request.markdown_out is not None:
         check_writable(request.markdown_out)
     budget = load_budget(request.budget, find_root(request.root))
@@ -78,6 +79,15 @@ def gate(request: GateRequest, out: TextIO) -> int:
         raise InputError(f"the results come from several testbeds ({', '.join(sorted(testbeds))})")
     repo = Repository(request.root)
     store = open_store(request.store, request.root)
+    if err is not None:  # on a long history this is the slow part: say what is happening
+        err.write(
+            escape.terminal(
+                f"gate: reading up to {budget.rules.policy.window} commits of {request.base}'s "
+                f"history from {store.describe()}"
+            )
+            + "\n"
+        )
+        err.flush()
     history = read_history(
         repo,
         store,
