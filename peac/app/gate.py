@@ -79,7 +79,8 @@ def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
         raise InputError(f"the results come from several testbeds ({', '.join(sorted(testbeds))})")
     repo = Repository(request.root)
     store = open_store(request.store, request.root)
-    if err is not None:  # on a long history this is the slow part: say what is happening
+    if err is not None and err.isatty():  # on a long history the slow part: say so (terminal
+        # only: in a log, an error must stay the one line that says what went wrong)
         err.write(
             escape.terminal(
                 f"gate: reading up to {budget.rules.policy.window} commits of {request.base}'s "
