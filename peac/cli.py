@@ -65,8 +65,11 @@ def cli() -> None:
 def validate(paths: tuple[Path, ...], fmt: str, root: Path | None) -> int:
     """Check budget and scenario files (default: budgets/).
 
-    Every problem in every file is printed as path:line:col: message. Exit code 0 when all
-    files are valid, 2 when any is not.
+    A named file is checked with the files it belongs with: a scenario with the budgets that
+    refer to it, a budget with its scenario, a data file (CSV, JSON) with the scenarios that
+    read it and their budgets; they are looked for in the file's top-level folder. Every
+    problem in every file is printed as path:line:col: message. Exit code 0 when all files are
+    valid, 2 when any is not.
     """
     from peac.app.validate import ValidateRequest
     from peac.app.validate import validate as run
