@@ -43,15 +43,20 @@ def yaml_files(folder: Path, *, recursive: bool = True) -> list[Path]:
     )
 
 
+def _real(path: Path) -> Path:
+    """``path`` with every link followed; a link loop stays as it is (no exception)."""
+    return Path(os.path.realpath(path))
+
+
 def _scope(file: Path, root: Path) -> tuple[Path, bool]:
     """The folder of peac files of ``file``, and whether to look into its sub-folders."""
     try:
-        parts = file.resolve().relative_to(root.resolve()).parts
+        parts = _real(file).relative_to(_real(root)).parts
     except ValueError:  # outside the repository: only its own folder
-        return file.resolve().parent, False
+        return _real(file).parent, False
     if len(parts) > 1:
-        return root.resolve() / parts[0], True
-    return root.resolve(), False
+        return _real(root) / parts[0], True
+    return _real(root), False
 
 
 def _get(node: object, *keys: str) -> object:
@@ -108,11 +113,11 @@ def related_files(named: Sequence[Path], root: Path) -> list[Path]:
                 table.setdefault(target, []).append(candidate)
     wanted: list[Path] = []
     for file in named:
-        real = file.resolve()
+        real = _real(file)
         scenarios = [real] if is_yaml(file) else readers_of.get(real, [])
         if not is_yaml(file):
             wanted += scenarios
         for scenario in scenarios:
-            wanted += budgets_of.get(scenario.resolve(), [])
-    own = {f.resolve() for f in named}
-    return [f for f in dict.fromkeys(wanted) if f.resolve() not in own]
+            wanted += budgets_of.get(_real(scenario), [])
+    own = {_real(f) for f in named}
+    return [f for f in dict.fromkeys(wanted) if _real(f) not in own]
