@@ -1,21 +1,44 @@
 """The ``peac`` command line: options in, one function call, an exit code out.
 
 Heavy modules (pydantic models, numpy, statsmodels, httpx) are imported inside each command so
-that ``peac validate`` in a pre-commit hook starts fast. ``main`` is the one error boundary:
-0 pass, 1 gate failed, 2 bad input or usage, 3 internal error.
+that ``peac validate`` in a pre-commit hook starts fast, and so that it runs in the light core
+install: a command whose extra is not installed says which one in one line (``peac.extras``).
+``main`` is the one error boundary: 0 pass, 1 gate failed, 2 bad input or usage, 3 internal error.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec
 
 import click
 
-from peac import __version__
+from peac import __version__, extras
 from peac.errors import ExitCode, PeacError, crash_site
+
+P = ParamSpec("P")
+
+
+def needs(command: str) -> Callable[[Callable[P, int]], Callable[P, int]]:
+    """Stop ``peac COMMAND`` with one line when the extra it needs is not installed."""
+
+    def wrap(function: Callable[P, int]) -> Callable[P, int]:
+        @functools.wraps(function)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> int:
+            message = extras.missing(command)
+            if message:
+                click.echo(message, err=True)
+                return ExitCode.BAD_INPUT
+            return function(*args, **kwargs)
+
+        return checked
+
+    return wrap
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -42,8 +65,11 @@ def cli() -> None:
 def validate(paths: tuple[Path, ...], fmt: str, root: Path | None) -> int:
     """Check budget and scenario files (default: budgets/).
 
-    Every problem in every file is printed as path:line:col: message. Exit code 0 when all
-    files are valid, 2 when any is not.
+    A named file is checked with the files it belongs with: a scenario with the budgets that
+    refer to it, a budget with its scenario, a data file (CSV, JSON) with the scenarios that
+    read it and their budgets; they are looked for in the file's top-level folder. Every
+    problem in every file is printed as path:line:col: message. Exit code 0 when all files are
+    valid, 2 when any is not.
     """
     from peac.app.validate import ValidateRequest
     from peac.app.validate import validate as run
@@ -197,6 +223,7 @@ def _default_workers() -> int:
     show_default=True,
     help="How often plain progress lines are written.",
 )
+@needs("run")
 def run(
     scenario: str,
     out: Path,
@@ -258,6 +285,7 @@ def run(
     required=True,
     help="Where to write the merged RunResult.",
 )
+@needs("merge")
 def merge(shards: tuple[Path, ...], out: Path) -> int:
     """Merge shard results of one scenario: counts and histograms add exactly."""
     from peac.app.merge import MergeRequest
@@ -284,6 +312,7 @@ _STORE = click.option(
     "baselines leave them out all the same.",
 )
 @_STORE
+@needs("record")
 def record(results: tuple[Path, ...], commit: str | None, force: bool, store: str) -> int:
     """Attach RESULTS to the commit they measured, in the repository's history.
 
@@ -330,6 +359,7 @@ def history() -> None:
     help="text for people, json for tools.",
 )
 @_STORE
+@needs("history")
 def history_show(
     scenario: str | None,
     step: str | None,
@@ -382,6 +412,7 @@ def history_show(
     help="csv for spreadsheets (cells that look like formulas are quoted), json for tools.",
 )
 @_STORE
+@needs("history")
 def history_export(
     scenario: str | None,
     step: str | None,
@@ -418,6 +449,7 @@ def history_export(
 @history.command("push")
 @click.option("--remote", default="origin", show_default=True, help="Git remote to sync with.")
 @_STORE
+@needs("history")
 def history_push(remote: str, store: str) -> int:
     """Push recorded results, merging other writers' results first (nothing is overwritten);
     retried while concurrent pipelines race."""
@@ -431,6 +463,7 @@ def history_push(remote: str, store: str) -> int:
 @history.command("fetch")
 @click.option("--remote", default="origin", show_default=True, help="Git remote to sync with.")
 @_STORE
+@needs("history")
 def history_fetch(remote: str, store: str) -> int:
     """Fetch recorded results and merge them with the local ones (a union)."""
     from peac.app.history import SyncRequest, sync
@@ -452,6 +485,7 @@ def history_fetch(remote: str, store: str) -> int:
 )
 @click.option("--remote", default="origin", show_default=True, help="Remote for --push.")
 @_STORE
+@needs("history")
 def history_rm(commit: str, run_id: str | None, push: bool, remote: str, store: str) -> int:
     """Remove the results recorded on COMMIT (all of them, or one run) from the store.
 
@@ -496,6 +530,7 @@ def history_rm(commit: str, run_id: str | None, push: bool, remote: str, store: 
     help="Also write the Markdown pull-request comment here.",
 )
 @_STORE
+@needs("gate")
 def gate(
     results: tuple[Path, ...],
     budget: Path,
@@ -559,6 +594,7 @@ def gate(
     help="text for a terminal, markdown for a pull-request comment.",
 )
 @_STORE
+@needs("diff")
 def diff(
     base: str,
     head: str,
@@ -614,6 +650,7 @@ def _pairs(values: tuple[str, ...], what: str) -> tuple[tuple[str, str], ...]:
 @click.option("--latency", multiple=True, help="Add latency to a route, e.g. checkout=200ms.")
 @click.option("--errors", multiple=True, help="Answer a share of a route with 500, e.g. search=5%.")
 @click.option("--seed", type=int, help="Seed of the simulated latencies and errors.")
+@needs("demo-server")
 def demo_server_command(
     host: str, port: int, latency: tuple[str, ...], errors: tuple[str, ...], seed: int | None
 ) -> int:
@@ -665,6 +702,7 @@ def demo_server_command(
     help="Folder for the demo repository, the results and the PR comments: new, empty, or "
     "made by an earlier demo (then cleared).",
 )
+@needs("demo")
 def demo(duration: float, commits: int, workers: int, out: Path) -> int:
     """The main job end to end on the bundled shop: measure successive commits of a temporary
     repository (real runs, recorded in git notes), then gate two pull requests against that
@@ -674,6 +712,22 @@ def demo(duration: float, commits: int, workers: int, out: Path) -> int:
 
     request = DemoRequest(out=out, duration=duration, commits=commits, workers=workers)
     return run_demo(request, sys.stdout)
+
+
+def _crashed(exc: BaseException) -> int:
+    missing = extras.missing_module(exc.name or "") if isinstance(exc, ImportError) else ""
+    if missing:  # an extra only partly installed: not a bug
+        click.echo(missing, err=True)
+        return ExitCode.BAD_INPUT
+    if os.environ.get("PEAC_DEBUG"):
+        traceback.print_exc()
+    click.echo(
+        f"peac: internal error: {crash_site(exc)}\n"
+        "This is a bug in peac: please report it with the command you ran "
+        "(set PEAC_DEBUG=1 to see the traceback).",
+        err=True,
+    )
+    return ExitCode.INTERNAL
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -699,13 +753,5 @@ def main(argv: list[str] | None = None) -> None:
     except BaseException as exc:  # pydantic-core's PanicException is not an Exception
         if isinstance(exc, SystemExit | GeneratorExit):
             raise
-        if os.environ.get("PEAC_DEBUG"):
-            traceback.print_exc()
-        click.echo(
-            f"peac: internal error: {crash_site(exc)}\n"
-            "This is a bug in peac: please report it with the command you ran "
-            "(set PEAC_DEBUG=1 to see the traceback).",
-            err=True,
-        )
-        code = ExitCode.INTERNAL
+        code = _crashed(exc)
     sys.exit(int(code or 0))

@@ -58,6 +58,17 @@ def test_manifest_and_own_config_pass_pre_commits_validators() -> None:
     assert config.returncode == 0, config.stdout + config.stderr
 
 
+def _commit_fails(consumer: Path, message: str) -> str:
+    git(consumer, "add", "-A")
+    done = git(consumer, "commit", "-m", message)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert "Traceback" not in output
+    assert git(consumer, "log", "--format=%s").stdout.split("\n")[0] == "add shop budgets"
+    git(consumer, "reset", "-q", "--hard")
+    return output
+
+
 @pytest.mark.slow
 def test_commit_with_broken_budget_is_stopped_and_good_one_passes(
     tmp_path: Path, hook_source: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
@@ -82,16 +93,36 @@ def test_commit_with_broken_budget_is_stopped_and_good_one_passes(
     assert "peac validate" in good.stdout + good.stderr
 
     budget = consumer / "budgets" / "shop.budget.yaml"
-    broken = budget.read_text().replace("stat: p99\n", "stat: p99th\n")
+    original = budget.read_text()
+    broken = original.replace("stat: p99\n", "stat: p99th\n")
     budget.write_text(broken, encoding="utf-8")
     line = broken.splitlines().index("      stat: p99th") + 1
-    git(consumer, "add", "-A")
-    bad = git(consumer, "commit", "-m", "break the budget")
-    output = bad.stdout + bad.stderr
-    assert bad.returncode != 0, output
+    output = _commit_fails(consumer, "break the budget")
     assert (
         f"budgets/shop.budget.yaml:{line}:13: spec.objectives[1].stat: "
         'unknown statistic "p99th" for latency (did you mean "p99"?)' in output
     ), output
-    assert "Traceback" not in output
-    assert git(consumer, "log", "--format=%s").stdout.split("\n")[0] == "add shop budgets"
+
+    # Only the scenario changes, but the budget names the step: the hook sees the budget too.
+    scenario = consumer / "budgets" / "shop.scenario.yaml"
+    scenario.write_text(
+        scenario.read_text().replace("        - name: checkout\n", "        - name: pay\n")
+    )
+    output = _commit_fails(consumer, "rename a step")
+    line = original.splitlines().index("    - step: checkout") + 1
+    assert (
+        f'budgets/shop.budget.yaml:{line}:13: spec.objectives[6].step: scenario "shop" has no '
+        'step "checkout"' in output
+    ), output
+
+    # Only a feeder's CSV changes: its scenario (and that scenario's budget) are checked.
+    users = consumer / "budgets" / "data" / "users.csv"
+    users.write_text(users.read_text().replace("email,", "mail,"))
+    output = _commit_fails(consumer, "rename a column")
+    assert 'feeder "users" has no column "email" (did you mean "mail"?)' in output, output
+
+    # The hook's environment is the light core install: no runner, no statistics.
+    home = tmp_path / "pre-commit-home"
+    assert list(home.glob("repo*/py_env-*/lib/python*/site-packages/pydantic"))
+    for heavy in ("numpy", "scipy", "httpx", "uvicorn", "hdrh"):
+        assert not list(home.glob(f"repo*/py_env-*/lib/python*/site-packages/{heavy}")), heavy

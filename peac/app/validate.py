@@ -16,13 +16,15 @@ class ValidateRequest:
     paths: tuple[Path, ...]
     root: Path | None = None  # file references stay inside it [default: the git work tree]
     fmt: str = "text"
+    related: bool = True  # also check the files the named files belong with
 
 
 def validate(request: ValidateRequest, out: TextIO) -> int:
-    compilation = compile_paths(request.paths, request.root)
+    compilation = compile_paths(request.paths, request.root, related=request.related)
     plan = compilation.plan
+    related = f" ({len(compilation.related)} related)" if compilation.related else ""
     summary = (
-        f"ok: {len(compilation.files)} file(s), {len(plan.scenarios)} scenario(s), "
+        f"ok: {len(compilation.files)} file(s){related}, {len(plan.scenarios)} scenario(s), "
         f"{len(plan.budgets)} budget(s)"
     )
     report = ValidationReport(compilation.problems, compilation.files, summary)

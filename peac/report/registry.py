@@ -3,30 +3,28 @@
 A command builds one report object (plain data) and asks the registry for the format the user
 chose; adding a format is one entry here, and the CLI's choices are checked against these names
 by a test. Renderers decide nothing: every number and word of judgement comes from the core.
+
+The renderers of runs and diffs are imported when used: they need numpy and HdrHistogram, which
+the light install that ``peac validate`` runs in (``pip install peac``, the pre-commit hook) has
+not got.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from peac.core.diff import Row
 from peac.errors import InputError, Problem
-from peac.model.results import RunResult
 from peac.model.verdict import Verdict
-from peac.report import (
-    diff_formats,
-    export_formats,
-    gate_formats,
-    markdown,
-    problems,
-    run_summary,
-    series_formats,
-)
+from peac.report import gate_formats, markdown, problems, series_formats
 from peac.report.context import GateContext
 from peac.report.export_formats import ExportReport
 from peac.report.series_formats import SeriesReport
+
+if TYPE_CHECKING:
+    from peac.core.diff import Row
+    from peac.model.results import RunResult
 
 R = TypeVar("R")
 
@@ -97,24 +95,43 @@ VERDICT: Reporters[GateReport] = Reporters(
         "github": lambda r: gate_formats.verdict_github(r.verdict, r.context),
     },
 )
-DIFF: Reporters[DiffReport] = Reporters(
-    "diff",
-    {
-        "text": lambda r: diff_formats.diff_text(r.rows, r.title, r.alpha, r.notes),
-        "markdown": lambda r: diff_formats.diff_markdown(r.rows, r.title, r.alpha, r.notes),
-    },
-)
+
+
+def _diff_text(r: DiffReport) -> str:
+    from peac.report import diff_formats
+
+    return diff_formats.diff_text(r.rows, r.title, r.alpha, r.notes)
+
+
+def _diff_markdown(r: DiffReport) -> str:
+    from peac.report import diff_formats
+
+    return diff_formats.diff_markdown(r.rows, r.title, r.alpha, r.notes)
+
+
+def _run_text(r: RunReport) -> str:
+    from peac.report import run_summary
+
+    return run_summary.summary(r.result, local_server=r.local_server, workers=r.workers)
+
+
+def _export_csv(r: ExportReport) -> str:
+    from peac.report import export_formats
+
+    return export_formats.export_csv(r)
+
+
+def _export_json(r: ExportReport) -> str:
+    from peac.report import export_formats
+
+    return export_formats.export_json(r)
+
+
+DIFF: Reporters[DiffReport] = Reporters("diff", {"text": _diff_text, "markdown": _diff_markdown})
 SERIES: Reporters[SeriesReport] = Reporters(
     "history", {"text": series_formats.series_text, "json": series_formats.series_json}
 )
 EXPORT: Reporters[ExportReport] = Reporters(
-    "history export", {"csv": export_formats.export_csv, "json": export_formats.export_json}
+    "history export", {"csv": _export_csv, "json": _export_json}
 )
-RUN: Reporters[RunReport] = Reporters(
-    "run",
-    {
-        "text": lambda r: run_summary.summary(
-            r.result, local_server=r.local_server, workers=r.workers
-        )
-    },
-)
+RUN: Reporters[RunReport] = Reporters("run", {"text": _run_text})

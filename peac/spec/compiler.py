@@ -12,17 +12,17 @@ from peac.spec.check_budget import check_budget
 from peac.spec.check_scenario import check_scenario
 from peac.spec.paths import display_path, find_root
 from peac.spec.plan import BudgetPlan, Plan, ScenarioPlan
+from peac.spec.related import is_yaml, related_files, yaml_files
 from peac.spec.scenario import Scenario
 from peac.spec.workspace import Loaded, Workspace
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
 class Compilation:
     plan: Plan
     problems: tuple[Problem, ...]
-    files: tuple[str, ...]
+    files: tuple[str, ...]  # every file checked, the related ones included
+    related: tuple[str, ...] = ()  # files checked because a named file belongs with them
 
     @property
     def ok(self) -> bool:
@@ -35,13 +35,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in YAML_SUFFIXES
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            found = yaml_files(path)
             if not found:
                 problems.append(
                     Problem(display_path(path), 0, 0, "no .yaml or .yml files in this directory")
@@ -59,10 +53,21 @@ def _order(problem: Problem) -> tuple[int, int, str]:
     return problem.line, problem.col, problem.message
 
 
-def compile_paths(paths: Sequence[Path], root: Path | None = None) -> Compilation:
-    """Load, validate and compile every budget and scenario under ``paths``."""
-    files, problems = discover(paths)
+def compile_paths(
+    paths: Sequence[Path], root: Path | None = None, *, related: bool = False
+) -> Compilation:
+    """Load, validate and compile every budget and scenario under ``paths``, and (``related``)
+    the files that the files named in ``paths`` belong with (see ``peac.spec.related``).
+
+    A named file that is not YAML is a data file: it is checked through the scenarios that read
+    it, not parsed itself.
+    """
+    named, problems = discover(paths)
     workspace = Workspace(root=root or find_root(Path.cwd()))
+    data = [f for f in named if not is_yaml(f) and f.is_file()]
+    explicit = [p for p in paths if not p.is_dir()]
+    extra = related_files(explicit, workspace.root) if related and explicit else []
+    files = [f for f in named if f not in data] + extra
     memo: dict[int, ScenarioPlan | None] = {}
     origin: dict[int, Loaded] = {}
 
@@ -95,8 +100,9 @@ def compile_paths(paths: Sequence[Path], root: Path | None = None) -> Compilatio
             first = found[0]
             more = len(found) - MAX_PROBLEMS_PER_FILE
             problems.append(Problem(first.path, 0, 0, f"… and {more:,} more problems in this file"))
-    shown = tuple(display_path(f, workspace.cwd) for f in files)
-    return Compilation(Plan(tuple(scenarios), tuple(budgets)), tuple(problems), shown)
+    shown = tuple(display_path(f, workspace.cwd) for f in [*files, *data])
+    also = tuple(display_path(f, workspace.cwd) for f in extra)
+    return Compilation(Plan(tuple(scenarios), tuple(budgets)), tuple(problems), shown, also)
 
 
 def _check_unique_names(
