@@ -22,7 +22,7 @@ class Need:
 RUNNER = Need(
     "the load runner",
     "run",
-    ("httpx", "h2", "httptools", "hdrh", "numpy", "git", "prometheus_client", "psutil"),
+    ("httpx", "h2", "httptools", "hdrh", "numpy", "git", "prometheus_client", "psutil", "rich"),
 )
 DEMO_SERVER = Need("the demo server", "run", ("uvicorn", "httptools"))
 RESULTS = Need("the result tools", "run", ("hdrh", "numpy"))  # in both extras
