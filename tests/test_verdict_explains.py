@@ -96,3 +96,16 @@ def test_an_unjudgeable_run_never_heads_a_list_of_passes() -> None:
     out = VERDICT.render("text", GateReport(verdict, CONTEXT))
     assert "fail: the run cannot be judged" in out
     assert "20 commits of history, 20 with runs of this scenario and testbed" in out
+
+
+def test_a_value_equal_to_its_limit_is_within_it() -> None:
+    from peac.core.limits import breaches, check_limits
+
+    o = objective("a", fail_regression=None, fail_max=0.25)
+    assert breaches(o, 0.25) == []
+    assert [f.threshold for f in breaches(o, 0.2500001)] == [0.25]
+    (check,) = check_limits(rules([o]), {o.series_key: 0.25})
+    assert check.outcome is Tier.PASS
+    # A missing value is never a pass: it counts as invalid_run says.
+    (missing,) = check_limits(rules([o], invalid_run=Tier.FAIL), {})
+    assert missing.outcome is Tier.FAIL and missing.value is None
