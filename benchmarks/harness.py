@@ -258,7 +258,8 @@ def peac_run(*extra: str) -> list[str]:
         "1",
         "--out",
         "r.json",
-        "--no-progress",
+        "--progress",
+        "off",
         *extra,
     ]
 
