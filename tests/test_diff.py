@@ -86,3 +86,12 @@ def test_diff_bad_input(
     code, _, err = run_cli(*args)
     assert code == 2, args
     assert message in err
+
+
+def test_a_run_against_itself_has_p_values_of_at_most_one() -> None:
+    """Comparing a commit with itself ties every bootstrap draw: p is 1, never above it."""
+    (one,) = runs(0.1, range(1))
+    rows = compare([one], [one])
+    tested = [r.p_value for r in rows if r.p_value is not None]
+    assert tested and all(0 < p <= 1 for p in tested)
+    assert row(rows, "home", "latency", "p95").p_value == 1.0

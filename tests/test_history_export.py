@@ -123,3 +123,30 @@ def test_export_bad_input(repo: Path, args: list[str], message: str) -> None:
 )
 def test_csv_cells_never_start_a_formula(text: str, cell: str) -> None:
     assert csv_cell(text) == cell
+
+
+def test_export_agrees_with_show_on_outliers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit history show leaves out as an outlier is not "used" in the export either."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    store = GitNotesStore(repo)
+    shas = []
+    for i in range(12):
+        shas.append(commit(repo, f"change {i}"))
+        median = 0.5 if i == 6 else 0.05  # one 10x blip in a quiet series
+        store.record(
+            shas[-1], make_result({"home": lognormal(median, 0.02, 200, i)}, started_at=1.7e9 + i)
+        )
+    monkeypatch.chdir(repo)
+    code, shown, err = run_cli("history", "show", "--step", "home", "--stat", "p50")
+    assert code == 0, err
+    assert "outlier" in shown
+    code, out, err = run_cli("history", "export", "--step", "home", "--stat", "p50")
+    assert code == 0, err
+    rows = {r["commit"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows[shas[6]]["used"] == "false"
+    assert rows[shas[6]]["excluded"] == "outlier left out of the baseline"
+    assert all(rows[s]["used"] == "true" for s in shas if s != shas[6])

@@ -101,6 +101,9 @@ def test_a_run_nobody_answered_fails_with_the_likely_cause(
     code, out, err = run_cli("run", "s.yaml", "--budget", "b.yaml", "--workers", "1")
     assert code == 1
     assert "the run cannot be judged: every request failed" in out
+    # The refused requests' "latency" is within the limit but is not shown as a pass.
+    latency = next(line for line in out.splitlines() if "latency p95 (key)" in line)
+    assert latency.lstrip().startswith("?") and "not judged" in latency
 
 
 def test_plain_progress_lines_come_at_the_interval_with_every_worker(
@@ -192,3 +195,15 @@ def test_latencies_are_not_rounded_to_the_millisecond_on_uvloop() -> None:
     elapsed = uvloop.run(measure())
     assert 0.00025 < elapsed < 0.01, elapsed
     assert 0.00025 < asyncio.run(measure()) < 0.01
+
+
+def test_the_progress_p95_shows_from_the_first_second() -> None:
+    from peac.load.recorder import Recorder
+
+    recorder = Recorder(start=0.0)
+    assert recorder.recent_p95() is None
+    for i in range(100):
+        recorder.request("s", "GET", "2xx", 0.010, 0.010, None, 0, 0, 0.2 + i * 0.001)
+    assert recorder.recent_p95() == pytest.approx(0.010, rel=0.02)
+    recorder.request("s", "GET", "2xx", 0.050, 0.050, None, 0, 0, 1.5)  # second 1 opens
+    assert recorder.recent_p95() == pytest.approx(0.010, rel=0.02)  # second 0 is complete

@@ -15,6 +15,7 @@ from peac.history.reader import History, computed_values, read_history
 from peac.history.records import RunRecord
 from peac.history.series import build, exclusion, invalid_notes
 from peac.history.store import open_store
+from peac.model.baseline import Baseline
 from peac.model.metrics import Metric, metric_and_stat
 from peac.report.escape import terminal
 from peac.report.export_formats import ExportReport, ExportRow
@@ -225,6 +226,19 @@ def remove(request: RemoveRequest, out: TextIO) -> int:
 def export(request: ExportRequest, out: TextIO) -> int:
     """Every run of the selected series, one row each, with whether it was used and why not."""
     chosen = _select(request)
+    history = chosen.history
+    series = build(
+        history.commits, history.runs, chosen.scenario, chosen.testbed, chosen.key, chosen.computed
+    )
+    # What the baseline of the next commit uses, as history show reports it: outliers and the
+    # commits before the last level shift are in the series but not in the baseline.
+    base = baseline(
+        series.points,
+        higher_is_worse=chosen.metric.higher_is_worse,
+        log_scale=chosen.metric.log_scale,
+    )
+    outliers = set(base.excluded) if isinstance(base, Baseline) else set()
+    in_baseline = set(base.commits) if isinstance(base, Baseline) else None
     rows = []
     for commit in reversed(chosen.history.commits):  # oldest first, like a series
         for record in chosen.history.runs.get(commit.sha, ()):
@@ -236,6 +250,13 @@ def export(request: ExportRequest, out: TextIO) -> int:
             excluded = exclusion(record, chosen.scenario, chosen.testbed)
             if not excluded and value is None:
                 excluded = "no value"
+            if not excluded and commit.sha in outliers:
+                excluded = "outlier left out of the baseline"
+            elif not excluded and in_baseline is not None and commit.sha not in in_baseline:
+                since = base.since if isinstance(base, Baseline) else None
+                excluded = (
+                    f"before the level shift at {since[:7]}" if since else "outside the window"
+                )
             rows.append(
                 ExportRow(
                     commit=commit.sha,

@@ -121,9 +121,11 @@ def judge(
     weak = [v for v in verdicts if v.underpowered]
     advice = []
     if weak:
+        names = ", ".join(v.objective.name for v in weak[:5]) + (", ..." if len(weak) > 5 else "")
         advice.append(
-            f"{len(weak)} of {len(verdicts)} objectives cannot show a regression of their "
-            f"limit's size with one run per commit ({policy.correction} over {len(tested)}): "
+            f"{len(weak)} of {len(verdicts)} objectives ({names}) cannot show a regression of "
+            f"their limit's size with one run per commit ({policy.correction} over "
+            f"{len(tested)}): "
             "record 3 or more runs per commit (peac run several times, peac record each)"
         )
     key_failed = [v.objective.name for v in verdicts if v.objective.key and v.outcome is Tier.FAIL]

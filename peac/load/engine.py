@@ -238,7 +238,6 @@ class Engine:
         while True:
             await asyncio.sleep(1.0)
             counters = self.recorder.counters
-            recent = [s for s in self.recorder.timeline.values() if s.p95 is not None]
             report(
                 Progress(
                     elapsed=self.clock.now() - self.start,
@@ -246,7 +245,7 @@ class Engine:
                     requests=counters.requests,
                     errors=counters.failed_requests,
                     active_vus=self.recorder.active_vus,
-                    p95=recent[-1].p95 if recent else None,
+                    p95=self.recorder.recent_p95(),
                 )
             )
 

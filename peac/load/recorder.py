@@ -38,6 +38,20 @@ class Recorder:
         second.active_vus = max(second.active_vus, self.active_vus)
         return second, self._open.get(t)
 
+    def recent_p95(self) -> float | None:
+        """p95 of the newest second with requests, for the progress line: a closed second when
+        there is one, else the newest still-open one (so a short run shows a p95 at once)."""
+        closed = [t for t, s in self.timeline.items() if s.p95 is not None and t not in self._open]
+        newest_closed = max(closed, default=-1)
+        open_with_data = [t for t, h in self._open.items() if h.get_total_count()]
+        newest_open = max(open_with_data, default=-1)
+        if newest_open > newest_closed and newest_open >= 0:
+            # The open second before the current one is complete enough to read.
+            t = max((u for u in open_with_data if u < newest_open), default=newest_open)
+            if t > newest_closed:
+                return float(self._open[t].get_value_at_percentile(95.0)) / 1e6
+        return self.timeline[newest_closed].p95 if newest_closed >= 0 else None
+
     def _close(self, t: int) -> None:
         histogram = self._open.pop(t)
         second = self.timeline[t]

@@ -54,7 +54,11 @@ def limit_lines(name: str, path: str, checks: Sequence[LimitCheck], invalid: str
             )
         elif check.value is None:
             detail = f"nothing to measure it on (invalid_run: {check.outcome})"
-        rows.append((MARKS[check.outcome], label, value, detail))
+        mark = MARKS[check.outcome]
+        if invalid and check.outcome is Tier.PASS:
+            # A refused connection's "latency" within a limit says nothing about the service.
+            mark, detail = "?", f"{detail} (not judged: the run cannot be judged)"
+        rows.append((mark, label, value, detail))
     widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
     lines = [f"budget {name} ({path}): absolute limits"]
     lines += [
