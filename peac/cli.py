@@ -672,6 +672,59 @@ def demo_server_command(
     return demo_server(request, sys.stdout)
 
 
+_ON_CONFLICT = click.option(
+    "--on-conflict",
+    type=click.Choice(["stricter", "markers"]),
+    default="stricter",
+    show_default=True,
+    help="When both sides changed the same limit: keep the stricter value (with a comment "
+    "recording both), or leave git's conflict markers.",
+)
+
+
+@cli.command("merge-driver")
+@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path")
+@_ON_CONFLICT
+def merge_driver_command(base: Path, ours: Path, theirs: Path, path: str, on_conflict: str) -> int:
+    """git's merge driver for budget and scenario files (run by git as %O %A %B %P).
+
+    Independent edits merge by meaning (different objectives, keys or steps, even on adjacent
+    lines); the same limit changed on both sides keeps the stricter value; anything else, or a
+    result that would not be valid, leaves git's usual conflict markers (exit 1).
+    """
+    from peac.app.merge_driver import DriverRequest, merge_driver
+
+    request = DriverRequest(
+        base=base, ours=ours, theirs=theirs, path=path, stricter_wins=on_conflict == "stricter"
+    )
+    return merge_driver(request, sys.stderr)
+
+
+@cli.command("install-merge-driver")
+@click.option(
+    "--pattern",
+    "patterns",
+    multiple=True,
+    help="Files to merge with the driver, as .gitattributes patterns (repeatable) "
+    "[default: budgets/**/*.yaml and budgets/**/*.yml].",
+)
+@_ON_CONFLICT
+def install_merge_driver(patterns: tuple[str, ...], on_conflict: str) -> int:
+    """Register peac's merge driver in this clone (git config) and route budget files to it
+    (.gitattributes, to commit). Run it once per clone, like pre-commit install."""
+    from peac.app.merge_driver import DEFAULT_PATTERNS, InstallRequest, install
+
+    request = InstallRequest(
+        root=Path.cwd(),
+        patterns=patterns or DEFAULT_PATTERNS,
+        stricter_wins=on_conflict == "stricter",
+    )
+    return install(request, sys.stdout)
+
+
 @cli.command()
 @click.option(
     "--duration",

@@ -42,6 +42,13 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         INTERNAL,
     ),
     "demo-server": (OK, USAGE, INTERNAL, (130, "stopped with Ctrl-C")),
+    "merge-driver": (
+        (0, "merged by meaning"),
+        (1, "conflicts left as git's markers for a person to resolve"),
+        USAGE,
+        INTERNAL,
+    ),
+    "install-merge-driver": (OK, USAGE, INTERNAL),
 }
 
 ARGUMENTS: dict[str, dict[str, str]] = {
@@ -55,6 +62,12 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     },
     "merge": {"SHARDS": "Result files of the shards of one run (peac run --shard K/N)."},
     "record": {"RESULTS": "Result files written by peac run."},
+    "merge-driver": {
+        "BASE": "The merge base's version of the file (git's %O).",
+        "OURS": "Our version (git's %A); the merged result is written here.",
+        "THEIRS": "Their version (git's %B).",
+        "PATH": "The file's path in the repository (git's %P), for messages.",
+    },
     "history rm": {"COMMIT": "The commit whose results to remove (a sha, branch or tag)."},
     "gate": {"RESULTS": "Result files of the head commit (several runs give the gate power)."},
     "diff": {
