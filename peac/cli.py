@@ -529,6 +529,11 @@ def history_rm(commit: str, run_id: str | None, push: bool, remote: str, store: 
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the Markdown pull-request comment here.",
 )
+@click.option(
+    "--junit-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the verdict as JUnit XML here (one test case per objective).",
+)
 @_STORE
 @needs("gate")
 def gate(
@@ -541,6 +546,7 @@ def gate(
     any_testbed: bool,
     remote: str | None,
     markdown_out: Path | None,
+    junit_out: Path | None,
     store: str,
 ) -> int:
     """Judge RESULTS of the head commit against a budget and the base branch's history.
@@ -565,6 +571,7 @@ def gate(
         any_testbed=any_testbed,
         remote=remote,
         markdown_out=markdown_out,
+        junit_out=junit_out,
         step_summary=Path(summary) if summary else None,
     )
     return run(request, sys.stdout, sys.stderr)
@@ -670,6 +677,90 @@ def demo_server_command(
         seed=seed,
     )
     return demo_server(request, sys.stdout)
+
+
+@cli.command("ci")
+@click.option("--base", help="Base branch to judge against [default: ci.base of peac.yaml, main].")
+@click.option(
+    "--repetitions",
+    type=click.IntRange(1, 20),
+    help="Runs of each scenario [default: ci.repetitions of peac.yaml, 1].",
+)
+@click.option(
+    "--reports",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the reports and results [default: ci.reports of peac.yaml, reports].",
+)
+@click.option("--testbed", help="Label of this machine [default: ci.testbed, else the host's].")
+@click.option(
+    "--record",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Record the results on this commit: auto does so on the base branch only.",
+)
+@click.option(
+    "--push/--no-push",
+    default=None,
+    help="Push recorded results to the remote [default: ci.push of peac.yaml, true].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=_default_workers,
+    help="Worker processes per run [default: one less than the number of cores, at least 1].",
+)
+@click.option(
+    "--duration",
+    type=_Unit("duration", "parse_duration"),
+    help="Override every scenario's duration, e.g. 10s (to try the stage out).",
+)
+@click.option("--target", help="Base URL to use instead of the scenarios' (host must be allowed).")
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "live", "plain", "off"]),
+    default="auto",
+    show_default=True,
+    help="Progress of each run: live on a terminal outside CI, else a plain line every 10 s.",
+)
+@needs("demo")
+def ci_command(
+    base: str | None,
+    repetitions: int | None,
+    reports: Path | None,
+    testbed: str | None,
+    record: str,
+    push: bool | None,
+    workers: int,
+    duration: float | None,
+    target: str | None,
+    progress: str,
+) -> int:
+    """The pipeline stage in one command: validate, run each budget's scenario, gate against
+    the base branch, write the reports (Markdown comment, JUnit XML); on the base branch, record
+    the results and push them.
+
+    Settings come from the ci section of peac.yaml; where load may go is decided by the base
+    branch's peac.yaml. Exit: the worst gate's (0 pass or warn, 1 fail), 2 bad input.
+    """
+    from peac.app.ci import CiRequest, ci
+
+    if progress == "auto":
+        progress = "live" if sys.stderr.isatty() and not os.environ.get("CI") else "plain"
+    request = CiRequest(
+        root=Path.cwd(),
+        base=base,
+        repetitions=repetitions,
+        reports=reports,
+        testbed=testbed,
+        record=record,
+        push=push,
+        workers=workers,
+        progress=progress,
+        duration=duration,
+        target=target,
+    )
+    return ci(request, sys.stdout, sys.stderr)
 
 
 _ON_CONFLICT = click.option(

@@ -34,6 +34,14 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
     "record": (OK, USAGE, INTERNAL),
     "history": (OK, USAGE, INTERNAL),
     "gate": ((0, "pass or warn"), (1, "fail"), USAGE, INTERNAL),
+    "ci": (
+        (0, "every gate passed (warnings allowed)"),
+        (1, "a gate failed"),
+        USAGE,
+        INTERNAL,
+        (130, "interrupted (SIGINT) during a run"),
+        (143, "terminated (SIGTERM) during a run"),
+    ),
     "diff": (OK, USAGE, INTERNAL),
     "demo": (
         (0, "the gate passed the harmless change and failed the slow one"),

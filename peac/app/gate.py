@@ -40,6 +40,7 @@ class GateRequest:
     any_testbed: bool = False
     remote: str | None = None
     markdown_out: Path | None = None
+    junit_out: Path | None = None  # the verdict as JUnit XML too (CI test reports)
     step_summary: Path | None = None  # GitHub's job summary file, appended to (format github)
 
 
@@ -63,8 +64,9 @@ def _in_repository(path: Path, root: Path) -> str:
 
 
 def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
-    if request.markdown_out is not None:
-        check_writable(request.markdown_out)
+    for path in (request.markdown_out, request.junit_out):
+        if path is not None:
+            check_writable(path)
     budget = load_budget(request.budget, find_root(request.root))
     results = [read(path) for path in request.results]
     for path, result in zip(request.results, results, strict=True):
@@ -150,14 +152,17 @@ def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
         ),
     )
     out.write(VERDICT.render(request.fmt, report))
-    if request.markdown_out is not None:
+    for option, path, fmt in (
+        ("--markdown-out", request.markdown_out, "markdown"),
+        ("--junit-out", request.junit_out, "junit"),
+    ):
+        if path is None:
+            continue
         try:
-            request.markdown_out.parent.mkdir(parents=True, exist_ok=True)
-            request.markdown_out.write_text(VERDICT.render("markdown", report), encoding="utf-8")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(VERDICT.render(fmt, report), encoding="utf-8")
         except OSError as exc:
-            raise InputError(
-                f"--markdown-out {request.markdown_out}: cannot be written ({exc.strerror})"
-            ) from None
+            raise InputError(f"{option} {path}: cannot be written ({exc.strerror})") from None
     if request.fmt == "github" and request.step_summary is not None:
         with request.step_summary.open("a", encoding="utf-8") as handle:
             handle.write(VERDICT.render("markdown", report))

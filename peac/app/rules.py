@@ -12,7 +12,7 @@ from peac.errors import InputError, Problem
 from peac.history.git import Repository
 from peac.model.objectives import Policy, Rules, Tier
 from peac.model.urls import host_of
-from peac.spec.config import Config, SecretRule
+from peac.spec.config import CiSettings, Config, SecretRule
 from peac.spec.documents import check_document
 from peac.spec.paths import find_root
 from peac.spec.plan import ScenarioPlan
@@ -66,6 +66,15 @@ def _config(documents: list[Document], problems: list[Problem], display: str) ->
     if len(configs) != 1:
         raise InputError(f"{display}: expected one Config document, found {len(configs)}")
     return configs[0]
+
+
+def ci_settings(root: Path) -> CiSettings:
+    """The ``ci`` section of the working tree's peac.yaml (defaults without one): how the
+    pipeline stage runs, never where load may go (that is the base branch's ``targets``)."""
+    path = find_root(root) / CONFIG_FILE
+    if not path.is_file():
+        return CiSettings()
+    return _config(*load_file(path, CONFIG_FILE), CONFIG_FILE).spec.ci
 
 
 def load_rules(root: Path, base: str | None) -> RepoRules:

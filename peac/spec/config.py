@@ -54,9 +54,45 @@ class PolicyRules(StrictModel):
     )
 
 
+class CiSettings(StrictModel):
+    """How `peac ci` runs the pipeline stage (read from the working tree: nothing here can
+    widen where load goes, which ``targets`` on the base branch decides)."""
+
+    base: str = Field(
+        default="main", description="The base branch pull requests are judged against."
+    )
+    budgets: list[str] = Field(
+        default=["budgets/"],
+        min_length=1,
+        max_length=100,
+        description="Budget files or folders to run and gate, relative to the repository root.",
+    )
+    repetitions: int = Field(
+        default=1,
+        ge=1,
+        le=20,
+        description="Runs of each scenario per commit; the gate judges their median (3 or more "
+        "give it power on noisy services).",
+    )
+    testbed: str | None = Field(
+        default=None, max_length=100, description="Label of the machine the runs are made on."
+    )
+    store: str = Field(
+        default="git", description='Where results live: "git", "git:REF" or "dir:PATH".'
+    )
+    remote: str = Field(
+        default="origin", description="The git remote results are fetched from and pushed to."
+    )
+    push: bool = Field(
+        default=True, description="Push recorded results to the remote (from the base branch only)."
+    )
+    reports: str = Field(default="reports", description="Folder the reports are written to.")
+
+
 class ConfigSpec(StrictModel):
     targets: Targets | None = None
     policy: PolicyRules = PolicyRules()
+    ci: CiSettings = CiSettings()
 
 
 class Config(StrictModel):

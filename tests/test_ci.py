@@ -1,0 +1,100 @@
+"""`peac ci`, the pipeline stage, end to end: a real repository with a bare remote, the demo shop
+on 127.0.0.1, the base branch building its history (record and push), then a pull-request
+branch whose slower checkout fails the gate, with the Markdown and JUnit reports written."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from peac.demo.shop.process import DemoService
+from tests.cli_helpers import run_cli
+from tests.history_helpers import git
+
+BUDGETS = Path(__file__).resolve().parents[1] / "budgets"
+CONFIG = """apiVersion: peac/v1
+kind: Config
+metadata: {name: shop}
+spec:
+  targets:
+    hosts: [127.0.0.1, localhost]
+    secrets: {SHOP_DEMO_API_KEY: {hosts: [127.0.0.1, localhost]}}
+  ci:
+    base: main
+    repetitions: 1
+    testbed: ci-test
+"""
+
+
+def _ci(url: str, *extra: str) -> tuple[int, str, str]:
+    return run_cli(
+        "ci", "--duration", "4s", "--target", url, "--workers", "1", "--progress", "off", *extra
+    )
+
+
+@pytest.mark.slow
+def test_the_stage_records_on_main_and_fails_a_slow_pull_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.org")
+    git(repo, "config", "user.name", "t")
+    git(repo, "remote", "add", "origin", str(remote))
+    shutil.copytree(BUDGETS, repo / "budgets")
+    (repo / "peac.yaml").write_text(CONFIG, encoding="utf-8")
+    (repo / ".gitignore").write_text("reports/\n", encoding="utf-8")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("SHOP_DEMO_API_KEY", "demo-key")
+    with DemoService() as shop:
+        for i in range(4):
+            (repo / "CHANGELOG").write_text(f"change {i}\n", encoding="utf-8")
+            git(repo, "add", ".")
+            git(repo, "commit", "-q", "-m", f"change {i}")
+            git(repo, "push", "-q", "origin", "main")
+            code, out, err = _ci(shop.url)
+            assert code == 0, out + err
+            assert "== validate" in out and "== run shop-api (1 of 1)" in out
+            assert "== record on main" in out and "pushed refs/notes/peac to origin" in out
+        git(repo, "checkout", "-q", "-b", "slow-checkout")
+        (repo / "CHANGELOG").write_text("validate the cart on every checkout\n")
+        git(repo, "commit", "-q", "-am", "slow checkout")
+    with DemoService("--latency=checkout=150ms") as slow:
+        code, out, err = _ci(slow.url, "--repetitions", "2")
+    assert code == 1, out + err
+    assert "== run shop-api (2 of 2)" in out
+    assert "results not recorded (not on main)" in out
+    assert "shop-api: FAIL" in out
+    markdown = (repo / "reports/shop-api.md").read_text(encoding="utf-8")
+    assert "peac gate FAIL" in markdown and "checkout latency p95" in markdown
+    suite = ElementTree.parse(repo / "reports/shop-api.junit.xml").getroot()
+    failures = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failures, "the JUnit report names the objectives that failed"
+    assert set(failures) <= {"latency p95", "latency p99", "checkout latency p95"}
+
+
+def test_invalid_budgets_stop_the_stage_before_any_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    shutil.copytree(BUDGETS, repo / "budgets")
+    path = repo / "budgets/shop.budget.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("stat: p95", "stat: p95th", 1))
+    (repo / "peac.yaml").write_text(CONFIG.replace("repetitions: 1", "repetitions: 0"))
+    monkeypatch.chdir(repo)
+    code, out, err = run_cli("ci")
+    assert code == 2
+    assert "peac.yaml" in err and "repetitions" in err  # the settings are checked first
+    (repo / "peac.yaml").write_text(CONFIG, encoding="utf-8")
+    code, out, err = run_cli("ci")
+    assert code == 2
+    assert 'unknown statistic "p95th"' in out
+    assert "== run" not in out
