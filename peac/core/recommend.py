@@ -40,6 +40,7 @@ HORIZON = 10  # commits of a worsening trend the proposal leaves headroom for
 DRIFT_ALPHA = 0.05  # a trend must be this clear (Mann-Kendall) to get headroom
 DRIFT_POINTS = 100  # the trend is read from this many latest commits (the baseline's span)
 BACKTEST = 30  # commits of the default backtest
+NO_LIMITS = Rates(None, None)
 
 
 def round_outward(value: float, up: bool, *, integer: bool = False) -> float:
@@ -201,7 +202,7 @@ def recommend_points(
     false_alarm_rate: float = 0.01,
     warn_factor: float = WARN_FACTOR,
     window: int = BACKTEST,
-    current: Rates = Rates(None, None),
+    current: Rates = NO_LIMITS,
     integer: bool = False,
     bounds: tuple[float, float] = (-math.inf, math.inf),
 ) -> Recommendation:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Rates:
-    """How often a pair of limits fired over the backtest's commits (None: no such limit)."""
+    """A warn and a fail figure: a pair of limits, or how often each fired over the backtest's
+    commits (None: no such limit)."""
 
     warn: float | None
     fail: float | None
