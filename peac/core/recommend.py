@@ -179,9 +179,22 @@ def _tier(
     """The unrounded limit of one tier and how it was made: the forecast bound, never tighter
     than the current level's own quantile when it has enough commits to read one, moved by
     the drift headroom (on the forecast's scale)."""
+    from scipy import stats
+
     worse = 1.0 if base.higher_is_worse else -1.0
     limit, how = base.bound, f"forecast bound at {confidence:.1%}"
     n = len(segment)
+    # The textbook prediction bound of the level's values (mean, standard deviation, Student-t
+    # with n - 1 degrees of freedom): exact for a short level of independent normal values,
+    # where the forecast's robust scale from a few backtest errors is too narrow in the far
+    # tail a fail limit is set at.
+    y = np.log(segment) if log_scale else np.asarray(segment, dtype=float)
+    if n >= 3:
+        spread = float(np.std(y, ddof=1)) * math.sqrt(1.0 + 1.0 / n)
+        textbook = float(np.mean(y)) + worse * float(stats.t.ppf(confidence, n - 1)) * spread
+        textbook = math.exp(textbook) if log_scale else textbook
+        if worse * textbook > worse * limit:
+            limit, how = textbook, f"prediction bound of the current level at {confidence:.1%}"
     rank = math.ceil((n + 1) * confidence)
     if rank <= n:
         ordered = sorted(segment, key=lambda v: worse * v)
