@@ -25,6 +25,7 @@ from harness import HERE, REPORT_ENV
 BENCHMARKS = (
     "validate_speed",
     "judgement",
+    "recommend",
     "history_scale",
     "coordinated_omission",
     "memory",

@@ -635,6 +635,92 @@ def diff(
     return run(request, sys.stdout)
 
 
+class _Rate(click.ParamType[float]):
+    """A false-alarm rate: ``1%`` or ``0.01``."""
+
+    name = "rate"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        from peac.model import units
+
+        try:
+            return units.parse_fraction(value if str(value).endswith("%") else float(str(value)))
+        except (units.UnitError, ValueError):
+            self.fail(f'expected a rate like "1%" or 0.01, got {value!r}', param, ctx)
+
+
+@cli.command()
+@click.argument("budget", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Rewrite the budget's max/min limits in place (only those lines change, each with a "
+    "comment naming the history it came from).",
+)
+@click.option(
+    "--false-alarm-rate",
+    type=_Rate(),
+    default="1%",
+    show_default=True,
+    help="Share of commits of an unchanged service the fail limit may cross (warn: 5x it).",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(5, 1000),
+    default=30,
+    show_default=True,
+    help="Commits of the backtest: how often each limit would have fired over them.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, markdown for a pull-request comment.",
+)
+@click.option("--base", default="main", show_default=True, help="Branch whose history to read.")
+@click.option("--testbed", help="Runs of this testbed [default: that of the newest run].")
+@_STORE
+@needs("recommend")
+def recommend(
+    budget: Path,
+    write: bool,
+    false_alarm_rate: float,
+    window: int,
+    fmt: str,
+    base: str,
+    testbed: str | None,
+    store: str,
+) -> int:
+    """Propose warn and fail limits for BUDGET's objectives from the recorded history.
+
+    For every objective with a max or min limit: its current limits, the proposed ones (from
+    the calibrated forecast of the current level, rounded outward to two digits) and a backtest
+    of both; steps with results but no objective are listed. max_regression limits are out of
+    scope. See docs/budgets-from-history.md.
+    """
+    from peac.app.recommend import RecommendRequest
+    from peac.app.recommend import recommend as run
+
+    request = RecommendRequest(
+        root=Path.cwd(),
+        budget=budget,
+        base=base,
+        false_alarm_rate=false_alarm_rate,
+        window=window,
+        fmt=fmt,
+        write=write,
+        store=store,
+        testbed=testbed,
+    )
+    return run(request, sys.stdout)
+
+
 def _pairs(values: tuple[str, ...], what: str) -> tuple[tuple[str, str], ...]:
     pairs = []
     for value in values:

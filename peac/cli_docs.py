@@ -43,6 +43,11 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         (143, "terminated (SIGTERM) during a run"),
     ),
     "diff": (OK, USAGE, INTERNAL),
+    "recommend": (
+        (0, "limits proposed (and, with --write, written)"),
+        (2, "bad input: no such budget, no recorded history, an unknown testbed"),
+        INTERNAL,
+    ),
     "demo": (
         (0, "the gate passed the harmless change and failed the slow one"),
         (1, "the gate did not catch the injected regression"),
@@ -78,6 +83,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     },
     "history rm": {"COMMIT": "The commit whose results to remove (a sha, branch or tag)."},
     "gate": {"RESULTS": "Result files of the head commit (several runs give the gate power)."},
+    "recommend": {"BUDGET": "The budget file whose max/min limits to propose."},
     "diff": {
         "BASE": "A result file, or a commit or branch whose recorded runs to use.",
         "HEAD": "A result file, or a commit or branch whose recorded runs to use.",

@@ -41,6 +41,7 @@ COMMANDS: dict[str, Need] = {
     "history": STATS,
     "gate": STATS,
     "diff": STATS,
+    "recommend": STATS,
     "demo": EVERYTHING,
 }
 

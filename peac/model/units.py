@@ -128,6 +128,28 @@ def format_duration(seconds: float) -> str:
     return f"{_plain(seconds * 1e6)}us"
 
 
+def _decimal(number: float) -> str:
+    """A number as a plain decimal, without exponent or floating-point tails (``320``, not
+    ``320.00000000000006``)."""
+    return f"{number:.9f}".rstrip("0").rstrip(".") or "0"
+
+
+def limit_text(value: float, unit: str) -> str | int:
+    """A canonical limit as a budget writes it: ``320ms``, ``1.3s``, ``1.5%``, ``95/s``, or a
+    whole number for counts (parsed back to the same value by the compiler)."""
+    if unit == "duration":
+        if value >= 1.0:
+            return f"{_decimal(value)}s"
+        if value >= 1e-3:
+            return f"{_decimal(value * 1e3)}ms"
+        return f"{_decimal(value * 1e6)}us"
+    if unit == "percent":
+        return f"{_decimal(value * 100)}%"
+    if unit == "rate":
+        return f"{_decimal(value)}/s"
+    return round(value)
+
+
 def show(value: float | None, unit: str) -> str:
     """A canonical value as people read it in its unit: ``74.3 ms``, ``1.20%``, ``98.5/s``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

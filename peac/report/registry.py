@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from peac.errors import InputError, Problem
 from peac.model.verdict import Verdict
-from peac.report import gate_formats, markdown, problems, series_formats
+from peac.report import gate_formats, markdown, problems, recommend_formats, series_formats
 from peac.report.context import GateContext
 from peac.report.export_formats import ExportReport
+from peac.report.recommend_formats import RecommendReport
 from peac.report.series_formats import SeriesReport
 
 if TYPE_CHECKING:
@@ -135,3 +136,11 @@ EXPORT: Reporters[ExportReport] = Reporters(
     "history export", {"csv": _export_csv, "json": _export_json}
 )
 RUN: Reporters[RunReport] = Reporters("run", {"text": _run_text})
+RECOMMEND: Reporters[RecommendReport] = Reporters(
+    "recommend",
+    {
+        "text": recommend_formats.recommend_text,
+        "json": recommend_formats.recommend_json,
+        "markdown": recommend_formats.recommend_markdown,
+    },
+)

@@ -74,3 +74,15 @@ def roundtrip(text: str) -> str:
     """Load and dump without changes; equal to ``text`` for files in peac's supported style."""
     documents, yaml = load(text)
     return dump(documents, yaml)
+
+
+def set_scalar(mapping: Any, key: str, value: str | int) -> None:
+    """Set ``mapping[key]`` to ``value`` in the quoting style of the value it replaces (a
+    ``"300ms"`` stays double-quoted), so an edit changes the value and nothing around it."""
+    from ruamel.yaml.scalarstring import ScalarString
+
+    old = mapping.get(key)
+    if isinstance(value, str) and isinstance(old, ScalarString):
+        mapping[key] = type(old)(value)
+    else:
+        mapping[key] = value
