@@ -152,7 +152,13 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
         every = tuple(p for paths_ in results.values() for p in paths_)
         record(RecordRequest(root=root, results=every, store=settings.store), out, err)
         store = open_store(settings.store, root)
-        if settings.push and on_base and isinstance(store, GitNotesStore):
+        remotes = run_git(root, "remote").stdout.split()
+        if settings.push and on_base and settings.remote not in remotes:
+            out.write(
+                escape.terminal(f"no remote {settings.remote}: results recorded in this clone only")
+                + "\n"
+            )
+        elif settings.push and on_base and isinstance(store, GitNotesStore):
             _stage(out, f"push results to {settings.remote}")
             attempts = store.push(settings.remote)
             out.write(f"pushed {store.ref} to {settings.remote} ({attempts} attempt(s))\n")
