@@ -195,7 +195,7 @@ def _judge_one(
         underpowered = bool(power)
         limit = _threshold(objective, policy)
         beyond = draft.p_value < policy.alpha or (limit is not None and draft.effect > limit[0])
-        if power and beyond:
+        if power and beyond and not regression_fired:  # a caught change needs no excuse
             notes.append(power)
     outcome = worst([f.tier for f in fired])
     status = Status(outcome.value)

@@ -3,8 +3,9 @@
 A temporary repository gets the shop's budget and scenario (shipped with peac) and a
 ``service/faults.json`` that says how the shop behaves at each commit. Every commit on ``main`` is
 measured (demo service started, scenario run, result recorded on the commit in git notes); then
-two pull requests are judged by ``peac gate`` against that history: one harmless, one that
-switches on a slow checkout. Nothing is invented: every number comes from a run on this machine.
+two pull requests go through ``peac ci``, the pipeline stage a team wires into CI (validate, run,
+gate against that history, reports): one harmless, one that switches on a slow checkout.
+Nothing is invented: every number comes from a run on this machine.
 
 The demo works from an installed package in any directory: it changes neither the working
 directory nor the environment, and it deletes only what an earlier demo created in ``--out``
@@ -23,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from peac.app.gate import GateRequest, gate
+from peac.app.ci import CiRequest, ci
 from peac.app.run import RunRequest, run
 from peac.core.measures import measure
 from peac.demo.shop.process import DemoService
@@ -46,7 +47,7 @@ MAIN_CHANGES = (
     "Rename internal metrics",
 )
 MARKER = ".peac-demo"  # says that a folder was made by peac demo, so a rerun may clear it
-CREATED = ("repo", "results", "harmless-change.md", "slow-checkout.md", MARKER)
+CREATED = ("repo", "results", "reports", "harmless-change.md", "slow-checkout.md", MARKER)
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Shop Team",
     "GIT_AUTHOR_EMAIL": "shop@example.invalid",
@@ -54,6 +55,20 @@ IDENTITY = {
     "GIT_COMMITTER_EMAIL": "shop@example.invalid",
 }
 SECRETS = {"SHOP_DEMO_API_KEY": "demo-key"}  # the scenario's demo_api_key, for the demo only
+CONFIG = """\
+# The repository's rules (read from main when a pull request is judged) and how peac ci runs.
+apiVersion: peac/v1
+kind: Config
+metadata: {name: shop}
+spec:
+  targets:
+    hosts: [127.0.0.1, localhost]
+    secrets: {SHOP_DEMO_API_KEY: {hosts: [127.0.0.1, localhost]}}
+  ci:
+    base: main
+    budgets: [budgets/]
+    testbed: demo
+"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +153,41 @@ def _headline(result_path: Path) -> str:
     return f"{result.requests()} requests, checkout p95 {show(p95, 'duration')}"
 
 
+def _ci(repo: Path, request: DemoRequest, reports: Path) -> tuple[int, str]:
+    """The pull request through ``peac ci``, against the shop as this commit configures it."""
+    faults = json.loads((repo / "service/faults.json").read_text())
+    flags = [f"--latency={route}={value}" for route, value in faults.get("latency", {}).items()]
+    text = io.StringIO()
+    with DemoService(*flags) as service:
+        code = ci(
+            CiRequest(
+                root=repo,
+                reports=reports,
+                record="never",
+                workers=request.workers,
+                duration=request.duration,
+                target=service.url,
+                environ={**os.environ, **SECRETS},
+            ),
+            text,
+            text,
+        )
+    return code, text.getvalue()
+
+
+def _gate_lines(text: str) -> list[str]:
+    """What a reader of the demo wants from the stage's output: its steps, the gate's verdict
+    and where the reports are (the run summaries are in the reports)."""
+    shown, in_gate = [], False
+    for line in text.splitlines():
+        if line.startswith("== "):
+            in_gate = line.startswith("== gate")
+            shown.append(line)
+        elif in_gate or line.startswith(("reports:", "shop-api:")):
+            shown.append(line)
+    return shown
+
+
 def demo(request: DemoRequest, out: TextIO) -> int:
     request = DemoRequest(
         out=request.out.resolve(),
@@ -150,6 +200,8 @@ def demo(request: DemoRequest, out: TextIO) -> int:
     repo.mkdir()
     with resources.as_file(resources.files("peac.demo") / "budgets") as shipped:
         shutil.copytree(shipped, repo / "budgets")
+    (repo / "peac.yaml").write_text(CONFIG, encoding="utf-8")
+    (repo / ".gitignore").write_text("reports/\n", encoding="utf-8")
     _git(repo, "init", "-q", "-b", "main")
     write = out.write
     write(f"demo repository: {repo} (the shop's budgets/, service/faults.json)\n")
@@ -170,21 +222,11 @@ def demo(request: DemoRequest, out: TextIO) -> int:
         sha = _commit(repo, message, faults)
         what = f" (service/faults.json: {json.dumps(faults)})" if faults else ""
         write(f"\npull request {branch}: {sha[:7]} {message}{what}\n")
-        path, _ = _measure(repo, request, branch)
-        write(f"  {_headline(path)}\n")
-        text = io.StringIO()
-        code = gate(
-            GateRequest(
-                root=repo,
-                budget=repo / "budgets/shop.budget.yaml",
-                results=(path,),
-                base="main",
-                markdown_out=request.out / f"{branch}.md",
-            ),
-            text,
-        )
-        write(f"  peac gate --budget budgets/shop.budget.yaml {path.name} → exit {code}\n")
-        write("".join(f"    {line}\n" for line in text.getvalue().splitlines()))
+        reports = request.out / "reports" / branch
+        code, text = _ci(repo, request, reports)
+        write(f"  peac ci --duration {request.duration:g}s → exit {code}\n")
+        write("".join(f"    {line}\n" for line in _gate_lines(text)))
+        shutil.copyfile(reports / "shop-api.md", request.out / f"{branch}.md")
         verdicts.append(code)
         _git(repo, "checkout", "-q", "main")
 
@@ -200,6 +242,7 @@ def demo(request: DemoRequest, out: TextIO) -> int:
             else "the gate did NOT catch the injected regression"
         )
         + f"; the harmless change exited {verdicts[0]}.\n"
+        f"reports (Markdown comment, JUnit XML) per pull request: {request.out / 'reports'}\n"
         f"explore: cd {repo} && peac history show --step checkout --diagnostics\n"
     )
     return ExitCode.OK if caught else ExitCode.FAILED
