@@ -732,7 +732,12 @@ def _pairs(values: tuple[str, ...], what: str) -> tuple[tuple[str, str], ...]:
 
 
 @cli.command("demo-server")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind: loopback only, unless --in-container.",
+)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -743,9 +748,20 @@ def _pairs(values: tuple[str, ...], what: str) -> tuple[tuple[str, str], ...]:
 @click.option("--latency", multiple=True, help="Add latency to a route, e.g. checkout=200ms.")
 @click.option("--errors", multiple=True, help="Answer a share of a route with 500, e.g. search=5%.")
 @click.option("--seed", type=int, help="Seed of the simulated latencies and errors.")
+@click.option(
+    "--in-container",
+    is_flag=True,
+    help="Allow a non-loopback --host (0.0.0.0 in a pod of a test cluster, behind a network "
+    "policy: the fault-injection route is open to whoever reaches the port).",
+)
 @needs("demo-server")
 def demo_server_command(
-    host: str, port: int, latency: tuple[str, ...], errors: tuple[str, ...], seed: int | None
+    host: str,
+    port: int,
+    latency: tuple[str, ...],
+    errors: tuple[str, ...],
+    seed: int | None,
+    in_container: bool,
 ) -> int:
     """Serve the demo web shop that budgets/ describes, on a loopback address.
 
@@ -761,6 +777,7 @@ def demo_server_command(
         latency=_pairs(latency, "DURATION"),
         errors=_pairs(errors, "PERCENT"),
         seed=seed,
+        in_container=in_container,
     )
     return demo_server(request, sys.stdout)
 

@@ -18,6 +18,7 @@ class DemoServerRequest:
     latency: tuple[tuple[str, str], ...] = ()
     errors: tuple[tuple[str, str], ...] = ()
     seed: int | None = None
+    in_container: bool = False  # may bind a non-loopback address (a pod in a test cluster)
 
 
 def demo_server(command: DemoServerRequest, stdout: TextIO) -> int:
@@ -26,7 +27,7 @@ def demo_server(command: DemoServerRequest, stdout: TextIO) -> int:
         apply_faults(app.faults, {"latency": dict(command.latency), "errors": dict(command.errors)})
     except (ValueError, TypeError) as exc:
         raise InputError(str(exc)) from None
-    sock = bind(command.host, command.port)
+    sock = bind(command.host, command.port, in_container=command.in_container)
     host, port = sock.getsockname()[:2]
     stdout.write(f"demo shop listening on http://{host}:{port}\n")
     stdout.flush()
