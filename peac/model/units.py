@@ -128,6 +128,17 @@ def format_duration(seconds: float) -> str:
     return f"{_plain(seconds * 1e6)}us"
 
 
+def written(value: float, unit: str) -> str:
+    """A canonical value spelled as a budget writes it: ``300ms``, ``1%``, ``40/s``, ``10``."""
+    if unit == "duration":
+        return format_duration(value)
+    if unit == "percent":
+        return f"{_plain(value * 100)}%"
+    if unit == "rate":
+        return f"{_plain(value)}/s"
+    return _plain(value)
+
+
 def show(value: float | None, unit: str) -> str:
     """A canonical value as people read it in its unit: ``74.3 ms``, ``1.20%``, ``98.5/s``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

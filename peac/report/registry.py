@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from peac.errors import InputError, Problem
 from peac.model.verdict import Verdict
-from peac.report import gate_formats, markdown, problems, series_formats
+from peac.report import budget_diff_formats, gate_formats, markdown, problems, series_formats
+from peac.report.budget_diff_formats import BudgetDiffReport as BudgetDiffReport
 from peac.report.context import GateContext
 from peac.report.export_formats import ExportReport
 from peac.report.series_formats import SeriesReport
@@ -135,3 +136,11 @@ EXPORT: Reporters[ExportReport] = Reporters(
     "history export", {"csv": _export_csv, "json": _export_json}
 )
 RUN: Reporters[RunReport] = Reporters("run", {"text": _run_text})
+BUDGET_DIFF: Reporters[BudgetDiffReport] = Reporters(
+    "budget-diff",
+    {
+        "text": budget_diff_formats.budget_diff_text,
+        "markdown": budget_diff_formats.budget_diff_markdown,
+        "json": budget_diff_formats.budget_diff_json,
+    },
+)
