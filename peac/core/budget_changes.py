@@ -207,7 +207,7 @@ def needs_approval(change: Change, policy: ChangePolicy) -> tuple[bool, str]:
     relative = change.relative
     if relative is not None and math.isfinite(relative) and abs(relative) <= threshold + _EPSILON:
         name = "loosen_threshold" if change.tier is Tier.WARN else "fail_loosen_threshold"
-        return False, f"within {name} {written(threshold, 'percent')} ({policy.origin})"
+        return False, f"within {name} {written(threshold, 'percent')}"
     return True, ""
 
 
