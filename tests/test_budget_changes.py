@@ -443,3 +443,33 @@ def test_a_bad_waiver_file_is_a_located_validate_error(shop: Path, spec: str, me
         code = validate(ValidateRequest(paths=(shop / "budgets",), root=shop, today=TODAY), handle)
     assert code == 2
     assert out.read_text().splitlines()[0].startswith(message), out.read_text()
+
+
+def test_untrusted_waiver_text_is_escaped_in_every_format(shop: Path, tmp_path: Path) -> None:
+    git(shop, "checkout", "-q", "main")
+    reason = "ping @everyone <img src=x> [x](http://evil.example) %0A::error::forged"
+    code, out, err = run_cli(
+        "waive",
+        "--budget",
+        BUDGET_FILE,
+        "--objective",
+        "error_rate rate",
+        "--reason",
+        reason,
+        "--expires",
+        "2w",
+        "--by",
+        "mallory`s <b>",
+    )
+    assert code == 0, out + err
+    git(shop, "add", "-A")
+    git(shop, "commit", "-q", "-m", "waive")
+    git(shop, "checkout", "-q", "pr")
+    head = str(head_result(shop, tmp_path / "head.json", errors=100))
+    _, md, _ = run_cli("gate", "--budget", BUDGET_FILE, head, "--format", "markdown")
+    assert "<img" not in md and "<b>" not in md and "[x](http" not in md
+    assert "@everyone" not in md  # a word joiner keeps GitHub from mentioning
+    _, gh, _ = run_cli("gate", "--budget", BUDGET_FILE, head, "--format", "github")
+    assert "\n::error::forged" not in gh and "%250A::error::forged" in gh
+    _, xml, _ = run_cli("gate", "--budget", BUDGET_FILE, head, "--format", "junit")
+    ElementTree.fromstring(xml)  # well-formed

@@ -295,7 +295,8 @@ def settle(
             "waiver",
             Kind.LOOSENED,
             NONE,
-            f"waiver added in this pull request: {w.describe()}",
+            f"waiver added in this pull request: waived by {w.by} until "
+            f"{w.expires.isoformat()}: {w.reason}",
         )
         for w in added_current
     ]
