@@ -85,7 +85,7 @@ def validate(paths: tuple[Path, ...], fmt: str, root: Path | None) -> int:
 )
 @click.option(
     "--kind",
-    type=click.Choice(["all", "Budget", "Scenario", "Config"]),
+    type=click.Choice(["all", "Budget", "Scenario", "Config", "Waiver"]),
     default="all",
     show_default=True,
     help="Which schema to print when --out is not given.",
@@ -534,6 +534,19 @@ def history_rm(commit: str, run_id: str | None, push: bool, remote: str, store: 
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the verdict as JUnit XML here (one test case per objective).",
 )
+@click.option(
+    "--approved-by",
+    multiple=True,
+    help="An approver of the pull request (repeatable; each must be in budget_changes.approvers "
+    "of peac.yaml on the base branch): approves loosened budgets and new waivers.",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    help="A label of the pull request (repeatable); one in budget_changes.approval_labels "
+    "approves loosened budgets and new waivers, others are ignored.",
+)
 @_STORE
 @needs("gate")
 def gate(
@@ -547,13 +560,18 @@ def gate(
     remote: str | None,
     markdown_out: Path | None,
     junit_out: Path | None,
+    approved_by: tuple[str, ...],
+    labels: tuple[str, ...],
     store: str,
 ) -> int:
     """Judge RESULTS of the head commit against a budget and the base branch's history.
 
     Every objective: absolute limits, and regression against a forecast of the base branch
-    (significant after correction and larger than the minimum effect). Exit 0 pass (warnings
-    allowed), 1 fail, 2 bad input, 3 internal error.
+    (significant after correction and larger than the minimum effect). The budget is compared
+    with the merge-base's: a loosening beyond budget_changes in peac.yaml on the base branch,
+    a removed objective or a waiver added by the pull request fails the gate until approved
+    (--approved-by, --label) or covered by a waiver on the base branch; waived objectives show
+    as waived. Exit 0 pass (warnings allowed), 1 fail, 2 bad input, 3 internal error.
     """
     from peac.app.gate import GateRequest
     from peac.app.gate import gate as run
@@ -573,6 +591,8 @@ def gate(
         markdown_out=markdown_out,
         junit_out=junit_out,
         step_summary=Path(summary) if summary else None,
+        approved_by=approved_by,
+        labels=labels,
     )
     return run(request, sys.stdout, sys.stderr)
 
@@ -717,6 +737,75 @@ def recommend(
         write=write,
         store=store,
         testbed=testbed,
+    )
+    return run(request, sys.stdout)
+
+
+@cli.command("budget-diff")
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for tools.",
+)
+@needs("budget-diff")
+def budget_diff(base: str, head: str | None, fmt: str) -> int:
+    """List what changed in the budgets from BASE to HEAD: per file and line, every objective
+    tightened, loosened (with the relative change), added or removed, and every change of the
+    regression policy, with the loosening the gate will refuse without approval under BASE's
+    peac.yaml."""
+    from peac.app.budget_diff import BudgetDiffRequest
+    from peac.app.budget_diff import budget_diff as run
+
+    return run(BudgetDiffRequest(root=Path.cwd(), base=base, head=head, fmt=fmt), sys.stdout)
+
+
+@cli.command()
+@click.option(
+    "--budget",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The budget file of the objective.",
+)
+@click.option("--objective", required=True, help="The objective's name, as reports show it.")
+@click.option("--reason", required=True, help="Why it is not judged for now (one line).")
+@click.option(
+    "--expires",
+    required=True,
+    help="How long it applies: days or weeks (14d, 2w) or the last day (2025-07-01); at most "
+    "366 days.",
+)
+@click.option("--by", help="Who waives it [default: git config user.name].")
+@click.option(
+    "--file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The waivers file to append to [default: waivers.yaml beside the budget].",
+)
+@needs("waive")
+def waive(
+    budget: Path, objective: str, reason: str, expires: str, by: str | None, file: Path | None
+) -> int:
+    """Waive one objective of a budget until a date: append a Waiver (who, why, until, on which
+    commit) to waivers.yaml beside the budget, for review like any change.
+
+    The gate shows the objective as waived (not a failure) until it expires; after that,
+    `peac validate` fails on it until it is removed or renewed.
+    """
+    from peac.app.waive import WaiveRequest
+    from peac.app.waive import waive as run
+
+    request = WaiveRequest(
+        root=Path.cwd(),
+        budget=budget,
+        objective=objective,
+        reason=reason,
+        expires=expires,
+        by=by,
+        file=file,
     )
     return run(request, sys.stdout)
 

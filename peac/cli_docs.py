@@ -33,7 +33,14 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
     "merge": (OK, USAGE, INTERNAL),
     "record": (OK, USAGE, INTERNAL),
     "history": (OK, USAGE, INTERNAL),
-    "gate": ((0, "pass or warn"), (1, "fail"), USAGE, INTERNAL),
+    "gate": (
+        (0, "pass or warn (waived objectives and approved budget changes included)"),
+        (1, "fail, or a budget loosened without approval"),
+        USAGE,
+        INTERNAL,
+    ),
+    "budget-diff": ((0, "the changes were listed (loosening included)"), USAGE, INTERNAL),
+    "waive": ((0, "the waiver was written"), USAGE, INTERNAL),
     "ci": (
         (0, "every gate passed (warnings allowed)"),
         (1, "a gate failed"),
@@ -84,6 +91,10 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "history rm": {"COMMIT": "The commit whose results to remove (a sha, branch or tag)."},
     "gate": {"RESULTS": "Result files of the head commit (several runs give the gate power)."},
     "recommend": {"BUDGET": "The budget file whose max/min limits to propose."},
+    "budget-diff": {
+        "BASE": "The revision to compare from (a branch, tag or commit), e.g. main.",
+        "HEAD": "The revision to compare to [default: the working tree, untracked files included].",
+    },
     "diff": {
         "BASE": "A result file, or a commit or branch whose recorded runs to use.",
         "HEAD": "A result file, or a commit or branch whose recorded runs to use.",

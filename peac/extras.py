@@ -27,6 +27,7 @@ RUNNER = Need(
 DEMO_SERVER = Need("the demo server", "run", ("uvicorn", "httptools"))
 RESULTS = Need("the result tools", "run", ("hdrh", "numpy"))  # in both extras
 STATS = Need("the statistics", "stats", ("numpy", "scipy", "statsmodels", "hdrh", "git"))
+GIT = Need("git access", "stats", ("git",))  # budgets and waivers as git revisions have them
 EVERYTHING = Need(
     "the load runner and the statistics",
     "all",
@@ -42,6 +43,8 @@ COMMANDS: dict[str, Need] = {
     "gate": STATS,
     "diff": STATS,
     "recommend": STATS,
+    "budget-diff": GIT,
+    "waive": GIT,
     "demo": EVERYTHING,
 }
 

@@ -75,6 +75,7 @@ def _sub(group: str, name: str) -> click.Command:
         (cli.commands["validate"], registry.VALIDATION),
         (cli.commands["gate"], registry.VERDICT),
         (cli.commands["diff"], registry.DIFF),
+        (cli.commands["budget-diff"], registry.BUDGET_DIFF),
         (_sub("history", "show"), registry.SERIES),
         (_sub("history", "export"), registry.EXPORT),
     ],

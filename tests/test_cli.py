@@ -45,7 +45,7 @@ def test_github_format(in_examples: Path) -> None:
     assert code == 2
     assert out.splitlines() == [
         '::error file=invalid/unknown-kind.yaml,line=2,col=7::kind: expected one of "Budget", '
-        '"Scenario", "Config", got "Scenaro" (did you mean "Scenario"?)',
+        '"Scenario", "Config", "Waiver", got "Scenaro" (did you mean "Scenario"?)',
         "1 problem in 1 of 1 file",
     ]
 

@@ -4,11 +4,14 @@ the core judge them (``peac.core.judge``), render the verdict; exit 0 (pass or w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from peac.app.budget_changes import approval, relative_to_repo, waivers_of
 from peac.app.budgets import load_budget
-from peac.app.rules import base_budget, judged_by, load_rules
+from peac.app.rules import base_budget, budget_at, judged_by, load_rules
+from peac.core.budget_changes import compare, settle
 from peac.core.judge import judge
 from peac.core.measures import invalid_reason, measure, values_of
 from peac.errors import InputError
@@ -16,6 +19,7 @@ from peac.history.git import Repository
 from peac.history.reader import computed_values, read_history
 from peac.history.series import build, invalid_notes
 from peac.history.store import open_store
+from peac.model.budget_changes import Change, Waiver
 from peac.model.results import RunResult
 from peac.model.series import Series
 from peac.model.verdict import HeadRun
@@ -24,6 +28,7 @@ from peac.report.context import GateContext
 from peac.report.registry import VERDICT, GateReport
 from peac.results.format import check_writable, read
 from peac.results.merge import merge
+from peac.spec.compiler import today_utc
 from peac.spec.paths import find_root
 
 
@@ -42,6 +47,9 @@ class GateRequest:
     markdown_out: Path | None = None
     junit_out: Path | None = None  # the verdict as JUnit XML too (CI test reports)
     step_summary: Path | None = None  # GitHub's job summary file, appended to (format github)
+    approved_by: tuple[str, ...] = ()  # approvers of the pull request, as CI knows them
+    labels: tuple[str, ...] = ()  # labels of the pull request
+    today: date | None = None  # the day waivers are checked against [default: today, UTC]
 
 
 def _head_commit(request: GateRequest, results: list[RunResult]) -> str:
@@ -136,7 +144,22 @@ def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
         budget.rules, repo_rules, base_budget(repo, history.branch, request.budget)
     )
     notes += [f"rules: {repo_rules.origin}", *overridden]
-    verdict = judge(rules, head, merged, series)
+    ok = approval(request.approved_by, request.labels, repo_rules.changes)
+    relative = relative_to_repo(request.budget, repo)
+    changes: list[Change] = []
+    on_base: list[Waiver] = []
+    in_tree: list[Waiver] = []
+    if relative is not None:
+        # What the pull request changed: against the merge-base, not the base's tip (a budget
+        # tightened on main since is not a loosening by this change).
+        before = budget_at(repo, history.merge_base, relative) if history.merge_base else None
+        changes = compare(before, budget.rules, relative)
+        on_base, in_tree = waivers_of(repo, relative, history.branch)
+    settled = settle(
+        changes, repo_rules.changes, ok, on_base, in_tree, request.today or today_utc()
+    )
+    notes += settled.notes
+    verdict = judge(rules, head, merged, series, waivers=settled.waivers, changes=settled.reviewed)
 
     report = GateReport(
         verdict,

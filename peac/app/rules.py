@@ -10,6 +10,7 @@ from pathlib import Path
 
 from peac.errors import InputError, Problem
 from peac.history.git import Repository
+from peac.model.budget_changes import ChangePolicy
 from peac.model.objectives import Policy, Rules, Tier
 from peac.model.urls import host_of
 from peac.spec.config import CiSettings, Config, SecretRule
@@ -30,12 +31,14 @@ class RepoRules:
     missing_baseline: Tier | None = None
     policy: Policy | None = None
     notes: tuple[str, ...] = field(default=())
+    changes: ChangePolicy = field(default_factory=ChangePolicy)  # budget_changes
 
 
 def _from_config(config: Config, origin: str) -> RepoRules:
     spec = config.spec
     targets = spec.targets
     policy = spec.policy
+    changes = spec.budget_changes
     return RepoRules(
         origin=origin,
         hosts=None if targets is None else frozenset(h.lower() for h in targets.hosts),
@@ -47,6 +50,13 @@ def _from_config(config: Config, origin: str) -> RepoRules:
         invalid_run=None if policy.invalid_run is None else Tier(policy.invalid_run),
         missing_baseline=None if policy.missing_baseline is None else Tier(policy.missing_baseline),
         policy=None if policy.regression is None else Policy(**policy.regression.model_dump()),
+        changes=ChangePolicy(
+            warn_threshold=changes.loosen_threshold,
+            fail_threshold=changes.fail_loosen_threshold,
+            approvers=tuple(changes.approvers),
+            approval_labels=tuple(changes.approval_labels),
+            origin=origin,
+        ),
     )
 
 
@@ -170,29 +180,38 @@ def judged_by(
 
 
 def base_budget(repo: Repository, branch: str, path: Path) -> Rules | None:
-    """The settings of the budget at ``path`` as the base branch has it (None when the branch
-    has no such file, or it is not a valid Budget there: then nothing is taken from it)."""
-    from peac.spec.budget import Budget
-
+    """The budget at ``path`` as the base branch has it (None when the branch has no such
+    file, or it is not a valid Budget there: then nothing is taken from it)."""
     try:
         relative = path.resolve().relative_to(repo.root.resolve()).as_posix()
     except ValueError:
         return None
-    listed = repo.git("ls-tree", branch, "--", relative, check=False).split()
+    return budget_at(repo, branch, relative)
+
+
+def blob_at(repo: Repository, revision: str, relative: str) -> str | None:
+    """The text of the regular file ``relative`` at ``revision`` (None when there is none, or
+    it is a link, or too large to be a peac file)."""
+    listed = repo.git("ls-tree", revision, "--", relative, check=False).split()
     if len(listed) < 3 or listed[1] != "blob" or listed[0] == "120000":
         return None
     if int(repo.git("cat-file", "-s", listed[2]).strip() or 0) > MAX_FILE_BYTES:
         return None
-    documents, problems = parse_documents(repo.git("cat-file", "blob", listed[2]), relative)
+    return repo.git("cat-file", "blob", listed[2])
+
+
+def budget_at(repo: Repository, revision: str, relative: str) -> Rules | None:
+    """The first valid Budget of the file ``relative`` at ``revision``, its scenario not read."""
+    from peac.spec.check_budget import budget_rules
+
+    text = blob_at(repo, revision, relative)
+    if text is None:
+        return None
+    documents, problems = parse_documents(text, relative)
+    if problems:
+        return None
     for document in documents:
-        model, invalid = check_document(document)
-        if isinstance(model, Budget) and not invalid and not problems:
-            spec = model.spec
-            return Rules(
-                name=model.metadata.name,
-                objectives=(),
-                policy=Policy(**spec.regression.model_dump()),
-                invalid_run=Tier(spec.invalid_run),
-                missing_baseline=Tier(spec.missing_baseline),
-            )
+        rules, _ = budget_rules(document)
+        if rules is not None:
+            return rules
     return None

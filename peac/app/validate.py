@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -17,10 +18,13 @@ class ValidateRequest:
     root: Path | None = None  # file references stay inside it [default: the git work tree]
     fmt: str = "text"
     related: bool = True  # also check the files the named files belong with
+    today: date | None = None  # the day waivers are checked against [default: today, UTC]
 
 
 def validate(request: ValidateRequest, out: TextIO) -> int:
-    compilation = compile_paths(request.paths, request.root, related=request.related)
+    compilation = compile_paths(
+        request.paths, request.root, related=request.related, today=request.today
+    )
     plan = compilation.plan
     related = f" ({len(compilation.related)} related)" if compilation.related else ""
     summary = (

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peac.core.baseline.assess import Assessment, assess_points
 from peac.core.limits import breaches
 from peac.core.significance import adjust
 from peac.model.baseline import Baseline, Missing
+from peac.model.budget_changes import Reviewed, Waiver
 from peac.model.objectives import Objective, Policy, Rules, Tier, worst
 from peac.model.series import Series
 from peac.model.verdict import (
@@ -80,10 +81,17 @@ def judge(
     head: Sequence[HeadRun],
     merged: Mapping[str, float],
     history: Mapping[str, Series],
+    *,
+    waivers: Mapping[str, Waiver] | None = None,
+    changes: Sequence[Reviewed] = (),
 ) -> Verdict:
     """The verdict on ``head`` (its runs, and ``merged``: the values of their exact merge) for
     every objective of ``rules``; ``history`` holds the base branch's series of each
-    objective, keyed by ``Objective.series_key``."""
+    objective, keyed by ``Objective.series_key``.
+
+    ``waivers`` (by objective name, already in force: ``peac.core.budget_changes.settle``)
+    turn an objective's row into ``waived``, which counts as a pass; ``changes`` are the
+    budget's reviewed changes: one that needs approval and has none fails the verdict."""
     policy = rules.policy
     invalid = "; ".join(dict.fromkeys(f"{r.name}: {r.invalid}" for r in head if r.invalid))
     if not head:
@@ -112,6 +120,7 @@ def judge(
         )
     )
     verdicts = [_judge_one(d, adjusted.get(id(d)), rules, len(tested)) for d in drafts]
+    verdicts = [_waive(v, (waivers or {}).get(v.objective.name)) for v in verdicts]
 
     outcome = worst([v.outcome for v in verdicts])
     notes = []
@@ -129,10 +138,17 @@ def judge(
             "record 3 or more runs per commit (peac run several times, peac record each)"
         )
     key_failed = [v.objective.name for v in verdicts if v.objective.key and v.outcome is Tier.FAIL]
+    blocked = [r for r in changes if r.blocked]
+    if blocked:
+        outcome = Tier.FAIL
+    headline = _headline(outcome, verdicts, invalid, key_failed)
+    if blocked:
+        where = ", ".join(dict.fromkeys(r.change.location for r in blocked))
+        headline += f"; budget loosened without approval ({where})"
     return Verdict(
         budget=rules.name,
         outcome=outcome,
-        headline=_headline(outcome, verdicts, invalid, key_failed),
+        headline=headline,
         invalid=invalid,
         objectives=tuple(sorted(verdicts, key=lambda v: not v.objective.key)),
         correction=policy.correction,
@@ -141,6 +157,23 @@ def judge(
         runs=len(head),
         notes=tuple(notes),
         advice=tuple(advice),
+        changes=tuple(changes),
+    )
+
+
+def _waive(verdict: ObjectiveVerdict, waiver: Waiver | None) -> ObjectiveVerdict:
+    """The row of a waived objective: judged all the same (the reader sees what the waiver
+    hides), but counted as a pass."""
+    if waiver is None:
+        return verdict
+    notes = (f"{waiver.describe()}; would be {verdict.status} without it", *verdict.notes)
+    return replace(
+        verdict,
+        status=Status.WAIVED,
+        outcome=Tier.PASS,
+        waiver=waiver,
+        waived=verdict.status,
+        notes=notes,
     )
 
 
@@ -310,7 +343,7 @@ def _headline(
     """One line that never contradicts the rows: an unjudgeable run leads, then the counts."""
     counts = {
         s: sum(v.status is s for v in verdicts)
-        for s in (Status.FAIL, Status.WARN, Status.NO_BASELINE, Status.INVALID)
+        for s in (Status.FAIL, Status.WARN, Status.NO_BASELINE, Status.INVALID, Status.WAIVED)
     }
     parts = [f"{n} {s}" for s, n in counts.items() if n]
     if invalid:

@@ -110,3 +110,9 @@ class Rules:
     policy: Policy = field(default_factory=Policy)
     invalid_run: Tier = Tier.FAIL  # what a run that cannot be judged counts as
     missing_baseline: Tier = Tier.WARN  # what a regression check without history counts as
+    line: int = 0  # where the budget document starts in its file (0: unknown)
+    setting_lines: tuple[tuple[str, int], ...] = ()  # ("regression.confidence", line), ...
+
+    def line_of(self, setting: str) -> int:
+        """The line of a budget-wide setting (``invalid_run``), or the document's own."""
+        return dict(self.setting_lines).get(setting, self.line)

@@ -150,6 +150,12 @@ def limit_text(value: float, unit: str) -> str | int:
     return round(value)
 
 
+def written(value: float, unit: str) -> str:
+    """A canonical value spelled as a budget writes it (``300ms``, ``1%``, ``40/s``, ``10``):
+    ``limit_text`` as text, for messages."""
+    return str(limit_text(value, unit))
+
+
 def show(value: float | None, unit: str) -> str:
     """A canonical value as people read it in its unit: ``74.3 ms``, ``1.20%``, ``98.5/s``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

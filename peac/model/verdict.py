@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from peac.model.baseline import Baseline, Missing
+from peac.model.budget_changes import Reviewed, Waiver
 from peac.model.objectives import Objective, Tier
 
 
@@ -18,6 +19,7 @@ class Status(StrEnum):
     FAIL = "fail"
     NO_BASELINE = "no-baseline"  # a regression check had no history to compare with
     INVALID = "invalid"  # nothing to measure the objective on
+    WAIVED = "waived"  # a waiver in force: not judged until it expires (counts as a pass)
 
 
 class Limit(StrEnum):
@@ -80,6 +82,8 @@ class ObjectiveVerdict:
     fired: tuple[Fired, ...] = ()
     notes: tuple[str, ...] = ()
     underpowered: bool = False  # one run per commit cannot show a change of the limit's size
+    waiver: Waiver | None = None  # the waiver in force (status WAIVED)
+    waived: Status | None = None  # what the status would have been without the waiver
 
     @property
     def baseline(self) -> Baseline | None:
@@ -105,6 +109,12 @@ class Verdict:
     runs: int
     notes: tuple[str, ...] = field(default=())  # why the run cannot be judged
     advice: tuple[str, ...] = field(default=())  # how to make the gate see more next time
+    changes: tuple[Reviewed, ...] = field(default=())  # the budget's changes in this review
+
+    @property
+    def blocked(self) -> tuple[Reviewed, ...]:
+        """Budget changes that need approval and have none: each fails the gate."""
+        return tuple(r for r in self.changes if r.blocked)
 
     @property
     def exit_code(self) -> int:

@@ -10,7 +10,7 @@ from peac.model.verdict import Verdict
 from peac.report import escape
 from peac.report.context import GateContext
 from peac.report.gate_formats import history_used
-from peac.report.verdict_rows import ICONS, groups, rows
+from peac.report.verdict_rows import ICONS, change_reasons, groups, rows
 
 
 @cache
@@ -46,5 +46,6 @@ def verdict_markdown(verdict: Verdict, context: GateContext) -> str:
             groups=groups(all_rows),
             all_rows=all_rows,
             explained=[r for r in all_rows if r.why],
+            changes=change_reasons(verdict),
         )
     )

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from peac.errors import InputError, Problem
 from peac.model.verdict import Verdict
-from peac.report import gate_formats, markdown, problems, recommend_formats, series_formats
+from peac.report import (
+    budget_diff_formats,
+    gate_formats,
+    markdown,
+    problems,
+    recommend_formats,
+    series_formats,
+)
+from peac.report.budget_diff_formats import BudgetDiffReport as BudgetDiffReport
 from peac.report.context import GateContext
 from peac.report.export_formats import ExportReport
 from peac.report.recommend_formats import RecommendReport
@@ -142,5 +150,13 @@ RECOMMEND: Reporters[RecommendReport] = Reporters(
         "text": recommend_formats.recommend_text,
         "json": recommend_formats.recommend_json,
         "markdown": recommend_formats.recommend_markdown,
+    },
+)
+BUDGET_DIFF: Reporters[BudgetDiffReport] = Reporters(
+    "budget-diff",
+    {
+        "text": budget_diff_formats.budget_diff_text,
+        "markdown": budget_diff_formats.budget_diff_markdown,
+        "json": budget_diff_formats.budget_diff_json,
     },
 )

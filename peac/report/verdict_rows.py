@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peac.model.verdict import Limit, ObjectiveVerdict, Verdict
+from peac.model.budget_changes import Kind, Reviewed
+from peac.model.verdict import Limit, ObjectiveVerdict, Status, Verdict
 from peac.report.limit_lines import limits_text
 from peac.report.values import percent, show, spark
 
@@ -14,6 +15,8 @@ ICONS = {
     "fail": "❌",
     "no-baseline": "❔",
     "invalid": "⛔",
+    "waived": "🔕",
+    "approved": "✅",
     "note": "ℹ️",
 }
 
@@ -102,10 +105,39 @@ def why(v: ObjectiveVerdict, path: str) -> list[Reason]:
                     f"{show(fired.threshold, unit)} ({where})",
                 )
             )
-    label = v.status if v.status in ("invalid", "no-baseline") else "note"
+    label = v.status if v.status in ("invalid", "no-baseline", "waived") else "note"
     said = {reason.text for reason in lines}
     lines += [Reason(label, note) for note in v.notes if note not in said]
+    if v.status is Status.WAIVED:  # what fired is shown, but the waiver decides the row
+        lines = [Reason("waived", r.text) for r in lines]
+        lines.sort(key=lambda r: not r.text.startswith("waived by"))
     return lines
+
+
+def change_reason(reviewed: Reviewed) -> Reason:
+    """One budget change of the review as a sentence: ``fail`` when it blocks the gate."""
+    change = reviewed.change
+    if reviewed.blocked:
+        what = {
+            Kind.REMOVED: "objective removed without approval",
+        }.get(change.kind, "budget loosened without approval")
+        if change.setting == "waiver":
+            what = "not applied without approval"
+        return Reason("fail", f"{change.text} ({change.location}): {what}")
+    if reviewed.approved_by:
+        return Reason(
+            "approved",
+            f"{change.text} ({change.location}): {change.kind}, approved by {reviewed.approved_by}",
+        )
+    detail = f", {reviewed.why}" if reviewed.why else ""
+    return Reason("note", f"{change.text} ({change.location}): {change.kind}{detail}")
+
+
+def change_reasons(verdict: Verdict) -> list[Reason]:
+    """The budget's changes, the ones that block the gate first."""
+    reasons = [change_reason(r) for r in verdict.changes]
+    order = {"fail": 0, "approved": 1, "note": 2}
+    return sorted(reasons, key=lambda r: order[r.label])
 
 
 def rows(verdict: Verdict, budget_path: str) -> list[Row]:

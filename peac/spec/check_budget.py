@@ -6,17 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from peac.errors import describe, did_you_mean
+from peac.errors import Problem, describe, did_you_mean
 from peac.model import units
 from peac.model.metrics import METRICS, Metric, Unit
 from peac.model.objectives import Limits, Policy, Rules, Source
 from peac.model.objectives import Objective as ObjectivePlan
 from peac.model.objectives import Tier as Outcome
 from peac.spec.budget import Budget, Objective, Tier
+from peac.spec.documents import check_document
 from peac.spec.paths import resolve_reference
 from peac.spec.plan import BudgetPlan, ScenarioPlan
 from peac.spec.scenario import Scenario
-from peac.spec.source import Loc
+from peac.spec.source import Document, Loc
 from peac.spec.workspace import Loaded, Workspace, digest
 
 Report = Callable[..., None]
@@ -76,8 +77,72 @@ def check_budget(loaded: Loaded, workspace: Workspace, plan_for: PlanFor) -> Bud
             policy=Policy(**model.spec.regression.model_dump()),
             invalid_run=Outcome(model.spec.invalid_run),
             missing_baseline=Outcome(model.spec.missing_baseline),
+            line=loaded.document.line,
+            setting_lines=_setting_lines(loaded.document),
         ),
     )
+
+
+_SETTINGS = (
+    ("regression", "confidence"),
+    ("regression", "min_effect"),
+    ("regression", "window"),
+    ("regression", "correction"),
+    ("regression", "check"),
+    ("invalid_run",),
+    ("missing_baseline",),
+)
+
+
+def _setting_lines(document: Document) -> tuple[tuple[str, int], ...]:
+    """Where each budget-wide setting is written (its section's line when left out)."""
+    return tuple((".".join(loc), document.position(("spec", *loc))[0]) for loc in _SETTINGS)
+
+
+def objective_names(model: Budget) -> list[str]:
+    """The names of a budget's objectives as reports show them (given, or the default)."""
+    names = []
+    for objective in model.spec.objectives:
+        metric = METRICS.get(objective.metric)
+        stat = objective.stat or (metric.default_stat if metric else None) or ""
+        label = f"{objective.step} " if objective.step else ""
+        names.append(objective.name or f"{label}{objective.metric} {stat}".rstrip())
+    return names
+
+
+def budget_rules(document: Document) -> tuple[Rules | None, list[Problem]]:
+    """The rules of one budget document on its own, its scenario not read (steps unchecked):
+    enough to compare two versions of a budget from git. None when it is not a valid Budget."""
+    model, problems = check_document(document)
+    if not isinstance(model, Budget) or problems:
+        return None, problems
+    loaded = Loaded(Path(document.path), document, model)
+    found: list[Problem] = []
+
+    def report(loc: Loc, message: str, *, key: bool = False) -> None:
+        line, col = document.position(loc, key=key)
+        found.append(Problem(document.path, line, col, message))
+
+    objectives = []
+    for index, objective in enumerate(model.spec.objectives):
+        check = model.spec.regression.check
+        plan = _check_objective(
+            objective, ("spec", "objectives", index), loaded, None, report, check
+        )
+        if plan is not None:
+            objectives.append(plan)
+    if found:
+        return None, found
+    spec = model.spec
+    return Rules(
+        name=model.metadata.name,
+        objectives=tuple(objectives),
+        policy=Policy(**spec.regression.model_dump()),
+        invalid_run=Outcome(spec.invalid_run),
+        missing_baseline=Outcome(spec.missing_baseline),
+        line=document.line,
+        setting_lines=_setting_lines(document),
+    ), []
 
 
 def _resolve_scenario(

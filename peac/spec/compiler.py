@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from peac.errors import Problem
 from peac.spec.budget import Budget
 from peac.spec.check_budget import check_budget
 from peac.spec.check_scenario import check_scenario
+from peac.spec.check_waiver import check_waiver
 from peac.spec.paths import display_path, find_root
 from peac.spec.plan import BudgetPlan, Plan, ScenarioPlan
 from peac.spec.related import is_yaml, related_files, yaml_files
 from peac.spec.scenario import Scenario
+from peac.spec.waiver import Waiver
 from peac.spec.workspace import Loaded, Workspace
 
 
@@ -53,11 +56,21 @@ def _order(problem: Problem) -> tuple[int, int, str]:
     return problem.line, problem.col, problem.message
 
 
+def today_utc() -> date:
+    """Today's date in UTC: the day waivers expire on, the same on every CI runner."""
+    return datetime.now(UTC).date()
+
+
 def compile_paths(
-    paths: Sequence[Path], root: Path | None = None, *, related: bool = False
+    paths: Sequence[Path],
+    root: Path | None = None,
+    *,
+    related: bool = False,
+    today: date | None = None,
 ) -> Compilation:
     """Load, validate and compile every budget and scenario under ``paths``, and (``related``)
     the files that the files named in ``paths`` belong with (see ``peac.spec.related``).
+    Waivers are checked against ``today`` (default: today in UTC).
 
     A named file that is not YAML is a data file: it is checked through the scenarios that read
     it, not parsed itself.
@@ -90,6 +103,8 @@ def compile_paths(
                 budget = check_budget(loaded, workspace, plan_for)
                 if budget is not None:
                     budgets.append(budget)
+            elif isinstance(loaded.model, Waiver):
+                check_waiver(loaded, workspace, today or today_utc())
     _check_unique_names(workspace, scenarios, origin)
     for key in workspace.files:
         found = sorted(

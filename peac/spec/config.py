@@ -6,19 +6,23 @@ for itself. Read from the base branch when a change is judged (see ``docs/securi
 - ``targets.secrets``: the environment variables scenarios may read secrets from, and the hosts
   each may be sent to;
 - ``policy``: what counts as an invalid run or a missing baseline, and the regression policy;
-  set here, they override what any budget says.
+  set here, they override what any budget says;
+- ``budget_changes``: which loosening of a budget needs approval, and who or which pull-request
+  label may give it (see ``docs/budget-changes.md``).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from peac.spec.budget import Outcome, RegressionPolicy
-from peac.spec.fields import Metadata, StrictModel
+from peac.spec.fields import Metadata, Percent, StrictModel
 
 EnvName = str
+Label = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class SecretRule(StrictModel):
@@ -89,10 +93,45 @@ class CiSettings(StrictModel):
     reports: str = Field(default="reports", description="Folder the reports are written to.")
 
 
+def _not_negative(value: float) -> float:
+    if value < 0:
+        raise PydanticCustomError("percentage", "expected a percentage of 0% or more")
+    return value
+
+
+Threshold = Annotated[Percent, AfterValidator(_not_negative)]
+Login = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
+]
+
+
+class BudgetChangeRules(StrictModel):
+    """Which loosening of a budget in a pull request needs approval, and who may give it."""
+
+    loosen_threshold: Threshold = Field(
+        default=0.10,
+        description="A warn limit may loosen by up to this much without approval.",
+    )
+    fail_loosen_threshold: Threshold = Field(
+        default=0.0,
+        description="A fail limit may loosen by up to this much without approval (by default "
+        "any loosening needs approval). Removing an objective or a limit always does.",
+    )
+    approvers: list[Login] = Field(
+        default=[],
+        description="Who may approve a loosening (peac gate --approved-by USER).",
+    )
+    approval_labels: list[Label] = Field(
+        default=[],
+        description="Pull-request labels that approve a loosening (peac gate --label NAME).",
+    )
+
+
 class ConfigSpec(StrictModel):
     targets: Targets | None = None
     policy: PolicyRules = PolicyRules()
     ci: CiSettings = CiSettings()
+    budget_changes: BudgetChangeRules = BudgetChangeRules()
 
 
 class Config(StrictModel):

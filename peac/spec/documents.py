@@ -12,9 +12,15 @@ from peac.spec.fields import StrictModel
 from peac.spec.locate import validate
 from peac.spec.scenario import Scenario
 from peac.spec.source import Document
+from peac.spec.waiver import Waiver
 
 API_VERSIONS = ("peac/v1",)
-KINDS: dict[str, type[StrictModel]] = {"Budget": Budget, "Scenario": Scenario, "Config": Config}
+KINDS: dict[str, type[StrictModel]] = {
+    "Budget": Budget,
+    "Scenario": Scenario,
+    "Config": Config,
+    "Waiver": Waiver,
+}
 
 
 def check_document(document: Document) -> tuple[StrictModel | None, list[Problem]]:

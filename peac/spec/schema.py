@@ -35,6 +35,8 @@ VALIDATE_ONLY = (
     "URLs go only to allowed hosts; `allowed_hosts` are bare host names",
     "ordered values: `uniform: [shorter, longer]`, a spike's peak above its base, a stress "
     "test's `max_rate` above `start_rate` and a bounded number of steps",
+    "a waiver's `budget` file exists inside the repository and has the `objective` named, and "
+    "the waiver has not expired (`expires` is today or later, at most 366 days after `created`)",
     "the YAML itself: no duplicate keys, no tags, bounded size, nesting and alias expansion",
 )
 
@@ -179,7 +181,7 @@ def _described(prop: dict[str, Any]) -> dict[str, Any]:
 
 
 def kind_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of one kind (``Budget``, ``Scenario`` or ``Config``)."""
+    """The JSON Schema of one kind (``Budget``, ``Scenario``, ``Config`` or ``Waiver``)."""
     from peac.spec.documents import KINDS
 
     schema = tighten(KINDS[kind].model_json_schema(by_alias=True))
@@ -205,7 +207,7 @@ def combined_schema() -> dict[str, Any]:
     return tighten(
         {
             "$schema": SCHEMA_DIALECT,
-            "title": "peac file (Budget, Scenario or Config)",
+            "title": "peac file (Budget, Scenario, Config or Waiver)",
             "type": "object",
             "required": ["apiVersion", "kind"],
             "properties": {"kind": {"enum": list(KINDS)}, "apiVersion": {"const": "peac/v1"}},
@@ -222,6 +224,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "budget.schema.json": kind_schema("Budget"),
         "scenario.schema.json": kind_schema("Scenario"),
         "config.schema.json": kind_schema("Config"),
+        "waiver.schema.json": kind_schema("Waiver"),
     }
 
 
