@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -32,11 +33,15 @@ class LoopClock:
     directly (the engine only ever uses differences and relative sleeps, never ``call_at``).
     """
 
+    def __init__(self) -> None:
+        self._now: Callable[[], float] | None = None
+
     def now(self) -> float:
-        loop = asyncio.get_running_loop()
-        if isinstance(loop, asyncio.BaseEventLoop):
-            return loop.time()
-        return time.monotonic()
+        # Resolved once: the runner reads the clock several times per request.
+        if self._now is None:
+            loop = asyncio.get_running_loop()
+            self._now = loop.time if isinstance(loop, asyncio.BaseEventLoop) else time.monotonic
+        return self._now()
 
     def wall(self) -> float:
         return time.time()

@@ -117,6 +117,17 @@ def _compile(value: Any, env: Any) -> tuple[Renderable, bool]:
     return value, False
 
 
+def varies(value: Renderable) -> bool:
+    """Whether rendering ``value`` can give a different result per request."""
+    if isinstance(value, Template):
+        return True
+    if isinstance(value, dict):
+        return any(varies(v) for v in value.values())
+    if isinstance(value, list):
+        return any(varies(v) for v in value)
+    return False
+
+
 def render(value: Renderable, context: dict[str, Any]) -> Any:
     if isinstance(value, Template):
         return render_text(value, context)

@@ -190,13 +190,23 @@ class LeanTransport(httpx.AsyncBaseTransport):
         return connection
 
     async def _write(self, connection: _Connection, request: httpx.Request) -> None:
+        extensions = request.extensions
+        wire = extensions.get("peac.wire")
+        if wire is None:
+            wire = await self._serialize(request)
+            if extensions.get("peac.reused"):  # the same request again and again: once is enough
+                extensions["peac.wire"] = wire
+        assert connection.transport is not None
+        connection.transport.write(wire)
+
+    @staticmethod
+    async def _serialize(request: httpx.Request) -> bytes:
         lines = [b"%s %s HTTP/1.1\r\n" % (request.method.encode(), request.url.raw_path)]
         lines += [b"%s: %s\r\n" % (name, value) for name, value in request.headers.raw]
         body = await request.aread()
         if "transfer-encoding" in request.headers:  # a streamed body of unknown length
             body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
-        assert connection.transport is not None
-        connection.transport.write(b"".join(lines) + b"\r\n" + body)
+        return b"".join(lines) + b"\r\n" + body
 
     async def next_event(self, connection: _Connection, timeout: float | None) -> tuple[str, Any]:
         events = connection.events
