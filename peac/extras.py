@@ -42,6 +42,7 @@ COMMANDS: dict[str, Need] = {
     "gate": STATS,
     "diff": STATS,
     "recommend": STATS,
+    "report": STATS,
     "demo": EVERYTHING,
 }
 
