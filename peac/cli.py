@@ -739,7 +739,13 @@ def recommend(
     "budgets/].",
 )
 @click.option("--base", default="main", show_default=True, help="Branch whose history to read.")
-@click.option("--last", type=click.IntRange(1, 500), default=30, show_default=True, help="Commits.")
+@click.option(
+    "--last",
+    type=click.IntRange(1, 500),
+    default=30,
+    show_default=True,
+    help="Commits of the branch's history to show (the newest).",
+)
 @click.option("--testbed", help="Runs of this testbed [default: that of the newest run].")
 @click.option(
     "--commit-url",
