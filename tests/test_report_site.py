@@ -237,3 +237,38 @@ def test_sizes_are_bounded() -> None:
     long = [(float(t), float(t % 10)) for t in range(10_000)]
     binned = _binned(long, MAX_LINE_POINTS, True)
     assert len(binned) <= MAX_LINE_POINTS and max(v for _, v in binned) == 9.0
+
+
+def test_a_run_page_draws_the_server_side_and_escapes_its_names() -> None:
+    from peac.core.site import MAX_MONITOR_LINES, run_page
+    from peac.model.results import MonitorSeries, ProcessSample, ProcessSeries, ScrapeSample
+    from peac.model.site import Site
+    from peac.report.site import render
+    from tests.report_helpers import shop_run
+
+    result = shop_run(0)
+    result.server.process = ProcessSeries(
+        pid=42, samples=[ProcessSample(float(t), 50.0 + t, 1_000_000 * (10 + t)) for t in range(20)]
+    )
+    names = [f'up{{job="<b>{n}</b>"}}' for n in range(MAX_MONITOR_LINES + 2)]
+    result.server.monitors = [
+        MonitorSeries(
+            name=HOSTILE_STEP,
+            url="http://127.0.0.1:9/metrics",
+            interval=1.0,
+            errors=1,
+            samples=[ScrapeSample(float(t), {n: float(t) for n in names}) for t in range(10)],
+        )
+    ]
+    page = run_page("run-1.html", "r", result)
+    titles = [p.title for p in page.panels]
+    assert titles[:3] == ["Latency percentiles per second", "Request rate", "Active virtual users"]
+    assert "Server process 42: CPU (of one core)" in titles
+    assert len([t for t in titles if t.startswith(HOSTILE_STEP)]) == MAX_MONITOR_LINES
+    assert page.notes == (f"monitor {HOSTILE_STEP}: 8 of its 10 metrics drawn",)
+    html = render(Site("main", 0.0, (), (), (page,)))["run-1.html"]
+    parsed = Elements()
+    parsed.feed(html)
+    assert {tag for tag, _ in parsed.found}.isdisjoint({"b", "img", "script"})
+    assert f"{HOSTILE_STEP}: {names[0]}" in "".join(parsed.text)
+    assert html.count('<svg class="chart run"') == len(titles)
