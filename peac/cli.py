@@ -810,6 +810,79 @@ def waive(
     return run(request, sys.stdout)
 
 
+@cli.command()
+@click.argument("results", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--html",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the site: new, empty, or written by an earlier peac report (then cleared).",
+)
+@click.option(
+    "--budget",
+    "budgets",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Budget file or folder to report (repeatable) [default: ci.budgets of peac.yaml, "
+    "budgets/].",
+)
+@click.option("--base", default="main", show_default=True, help="Branch whose history to read.")
+@click.option(
+    "--last",
+    type=click.IntRange(1, 500),
+    default=30,
+    show_default=True,
+    help="Commits of the branch's history to show (the newest).",
+)
+@click.option("--testbed", help="Runs of this testbed [default: that of the newest run].")
+@click.option(
+    "--commit-url",
+    default="",
+    help="Link commits to their page: an http(s) URL with {sha}, e.g. "
+    "'https://github.com/OWNER/REPO/commit/{sha}'.",
+)
+@click.option(
+    "--run-pages",
+    type=click.IntRange(0, 50),
+    default=5,
+    show_default=True,
+    help="Newest commits whose latest run gets a page of its own (from the stored full results).",
+)
+@_STORE
+@needs("report")
+def report(
+    results: tuple[Path, ...],
+    out: Path,
+    budgets: tuple[Path, ...],
+    base: str,
+    last: int,
+    testbed: str | None,
+    commit_url: str,
+    run_pages: int,
+    store: str,
+) -> int:
+    """Write a static HTML site of the recorded history that works offline: an index of each
+    budget's objectives with their status, a trend page per objective (values, forecast band,
+    limits, change points, regressions) and a page per run. See docs/report-site.md."""
+    from peac.app.report import ReportRequest
+    from peac.app.report import report as run
+
+    request = ReportRequest(
+        root=Path.cwd(),
+        out=out,
+        results=results,
+        budgets=budgets,
+        base=base,
+        last=last,
+        testbed=testbed,
+        commit_url=commit_url,
+        run_pages=run_pages,
+        store=store,
+    )
+    return run(request, sys.stdout)
+
+
 def _pairs(values: tuple[str, ...], what: str) -> tuple[tuple[str, str], ...]:
     pairs = []
     for value in values:

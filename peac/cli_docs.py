@@ -55,6 +55,15 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         (2, "bad input: no such budget, no recorded history, an unknown testbed"),
         INTERNAL,
     ),
+    "report": (
+        (0, "the site was written"),
+        (
+            2,
+            "bad input: no history and no result files, a bad --commit-url, a folder holding "
+            "other files, invalid budgets",
+        ),
+        INTERNAL,
+    ),
     "demo": (
         (0, "the gate passed the harmless change and failed the slow one"),
         (1, "the gate did not catch the injected regression"),
@@ -94,6 +103,9 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "budget-diff": {
         "BASE": "The revision to compare from (a branch, tag or commit), e.g. main.",
         "HEAD": "The revision to compare to [default: the working tree, untracked files included].",
+    },
+    "report": {
+        "RESULTS": "Result files written by peac run, each given a page of its own (optional)."
     },
     "diff": {
         "BASE": "A result file, or a commit or branch whose recorded runs to use.",

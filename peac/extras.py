@@ -45,6 +45,7 @@ COMMANDS: dict[str, Need] = {
     "recommend": STATS,
     "budget-diff": GIT,
     "waive": GIT,
+    "report": STATS,
     "demo": EVERYTHING,
 }
 
