@@ -19,6 +19,7 @@ from typing import TextIO
 
 from peac.app.gate import GateRequest, gate
 from peac.app.record import RecordRequest, record
+from peac.app.report import ReportRequest, report
 from peac.app.rules import ci_settings
 from peac.app.run import RunRequest, run
 from peac.errors import ExitCode, InputError
@@ -146,6 +147,26 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
             verdicts[budget.name] = ExitCode.OK
             continue
         written += [str(markdown), str(junit)]
+
+    _stage(out, "report site")
+    site = reports / "site"
+    every_result = tuple(p for paths_ in results.values() for p in paths_)
+    try:
+        report(
+            ReportRequest(
+                root=root,
+                out=site,
+                results=every_result,
+                budgets=tuple(Path(b.source.path) for b in budgets),
+                base=settings.base,
+                testbed=settings.testbed,
+                store=settings.store,
+            ),
+            out,
+        )
+        written.append(str(site / "index.html"))
+    except InputError as exc:  # no history yet: the site has nothing to show
+        out.write(escape.terminal(f"no report site: {exc}") + "\n")
 
     if request.record == "always" or (request.record == "auto" and on_base):
         _stage(out, f"record on {branch or 'this commit'}")

@@ -242,7 +242,9 @@ def demo(request: DemoRequest, out: TextIO) -> int:
             else "the gate did NOT catch the injected regression"
         )
         + f"; the harmless change exited {verdicts[0]}.\n"
-        f"reports (Markdown comment, JUnit XML) per pull request: {request.out / 'reports'}\n"
+        f"reports per pull request (Markdown comment, JUnit XML, HTML site): "
+        f"{request.out / 'reports'}; open {request.out / 'reports/slow-checkout/site/index.html'}"
+        " in a browser\n"
         f"explore: cd {repo} && peac history show --step checkout --diagnostics\n"
     )
     return ExitCode.OK if caught else ExitCode.FAILED
