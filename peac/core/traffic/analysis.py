@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from peac.core.traffic.fidelity import top_keys
+from peac.core.traffic.fidelity import Mix, top_keys
 from peac.core.traffic.profile import Profile, build_profile
 from peac.core.traffic.templater import FED, GENERATED, WORD, Templated, origin_host, template
 from peac.core.traffic.think import ThinkFit, fit_think, quantile
@@ -359,3 +359,33 @@ class Analyzer:
         flows += [Flow((k,), c, residual=True) for k in top_keys(residual, len(residual))
                   if (c := residual[k]) > 0]
         return flows
+
+
+def log_mix(traffic: Traffic) -> Mix:
+    """The log's mix over the scenario's endpoints (those dropped on purpose left out)."""
+    methods: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    for endpoint in traffic.top:
+        methods[endpoint.method] += endpoint.count
+        for status, n in endpoint.statuses.items():
+            statuses[status_class(status)] += n
+    return Mix(
+        {e.key: e.count for e in traffic.top},
+        dict(methods),
+        dict(statuses),
+        dict(traffic.think_quantiles),
+    )
+
+
+def mix_of(requests: list[tuple[str, str, int]], gaps: list[float]) -> Mix:
+    """The mix of generated requests (method, target, status) and their in-iteration gaps."""
+    endpoints: Counter[str] = Counter()
+    methods: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    for method, target, status in requests:
+        endpoints[f"{method} {template(target).path}"] += 1
+        methods[method] += 1
+        statuses[status_class(status)] += 1
+    ordered = sorted(gaps)
+    think = {f"p{round(q * 100)}": quantile(ordered, q) for q in (0.25, 0.5, 0.75, 0.9)}
+    return Mix(dict(endpoints), dict(methods), dict(statuses), think)
