@@ -32,9 +32,7 @@ GENERATOR = Need("the traffic generator", "generate", ("crawleruseragents",))
 EVERYTHING = Need(
     "the load runner and the statistics",
     "all",
-    tuple(
-        dict.fromkeys(RUNNER.modules + DEMO_SERVER.modules + STATS.modules + GENERATOR.modules)
-    ),
+    tuple(dict.fromkeys(RUNNER.modules + DEMO_SERVER.modules + STATS.modules + GENERATOR.modules)),
 )
 
 COMMANDS: dict[str, Need] = {

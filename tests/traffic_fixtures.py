@@ -44,7 +44,10 @@ def _buy(rng: random.Random) -> list[Step]:
 
 def _account(rng: random.Random) -> list[Step]:
     token = "".join(rng.choices("abcdefghijklmnopqrstuvwxyzABCDEF0123456789", k=32))
-    return [("GET", f"/api/account?session={token}"), ("GET", f"/api/users/10.1.2.{rng.randint(1, 9)}")]
+    return [
+        ("GET", f"/api/account?session={token}"),
+        ("GET", f"/api/users/10.1.2.{rng.randint(1, 9)}"),
+    ]
 
 
 FLOWS = ((50, _browse), (25, _search), (15, _buy), (10, _account))
@@ -55,7 +58,10 @@ def clf_time(epoch: float) -> str:
 
 
 def events(
-    sessions: int = 400, seed: int = 1, duration: float = 3600.0, gap: tuple[float, float] | None = None
+    sessions: int = 400,
+    seed: int = 1,
+    duration: float = 3600.0,
+    gap: tuple[float, float] | None = None,
 ) -> Iterator[dict[str, object]]:
     """Requests of ``sessions`` users in time order, as dicts; none inside ``gap`` (seconds
     after START), as if the log lost that time."""
@@ -73,10 +79,14 @@ def events(
             pending.append((t, len(pending), _event(t, client, agent, method, target, 200)))
             t += rng.expovariate(1 / 4.0)  # think: exponential, mean 4 s
         if n % 5 == 0:
-            pending.append((t, len(pending), _event(t, client, agent, "GET", "/static/app.js", 200)))
+            pending.append(
+                (t, len(pending), _event(t, client, agent, "GET", "/static/app.js", 200))
+            )
         if n % 7 == 0:
             bot = BOTS[n % 2]
-            pending.append((t, len(pending), _event(t, "198.51.100.7", bot, "GET", "/api/products", 200)))
+            pending.append(
+                (t, len(pending), _event(t, "198.51.100.7", bot, "GET", "/api/products", 200))
+            )
         if n % 11 == 0:
             pending.append((t, len(pending), _event(t, client, agent, "GET", "/api/missing", 404)))
     pending.sort()
@@ -87,13 +97,22 @@ def events(
         yield event
 
 
-def _event(t: float, client: str, agent: str, method: str, target: str, status: int) -> dict[str, object]:
-    return {"time": t, "client": client, "agent": agent, "method": method, "target": target, "status": status}
+def _event(
+    t: float, client: str, agent: str, method: str, target: str, status: int
+) -> dict[str, object]:
+    return {
+        "time": t,
+        "client": client,
+        "agent": agent,
+        "method": method,
+        "target": target,
+        "status": status,
+    }
 
 
 def combined(event: dict[str, object]) -> str:
     return (
-        f'{event["client"]} - - [{clf_time(float(str(event["time"])))}] '
+        f"{event['client']} - - [{clf_time(float(str(event['time'])))}] "
         f'"{event["method"]} {event["target"]} HTTP/1.1" {event["status"]} 512 '
         f'"-" "{event["agent"]}"'
     )
@@ -101,7 +120,7 @@ def combined(event: dict[str, object]) -> str:
 
 def common(event: dict[str, object]) -> str:
     return (
-        f'{event["client"]} - - [{clf_time(float(str(event["time"])))}] '
+        f"{event['client']} - - [{clf_time(float(str(event['time'])))}] "
         f'"{event["method"]} {event["target"]} HTTP/1.1" {event["status"]} 512'
     )
 

@@ -127,7 +127,9 @@ def from_log(request: FromLogRequest, out: TextIO, err: TextIO) -> int:
     scenario_out = request.out if request.out.is_absolute() else request.root / request.out
     budget_out = None
     if request.budget is not None:
-        budget_out = request.budget if request.budget.is_absolute() else request.root / request.budget
+        budget_out = (
+            request.budget if request.budget.is_absolute() else request.root / request.budget
+        )
     name = scenario_name(scenario_out)
     draft = design_scenario(
         traffic,
@@ -152,7 +154,11 @@ def from_log(request: FromLogRequest, out: TextIO, err: TextIO) -> int:
     report = GenerateReport(traffic, tuple(files))
     if request.check:
         outcome = check_scenario(
-            scenario_out, scenario_out.parent, log_mix(traffic), seconds=request.check_seconds, seed=request.seed
+            scenario_out,
+            scenario_out.parent,
+            log_mix(traffic),
+            seconds=request.check_seconds,
+            seed=request.seed,
         )
         report = GenerateReport(
             traffic,

@@ -72,7 +72,9 @@ def check_plan(plan: ScenarioPlan, base_url: str, seconds: float) -> tuple[Scena
     rate = min(MAX_RATE, MAX_REQUESTS / (seconds * per_iteration))
     flows = [
         f.model_copy(
-            update={"steps": [s.model_copy(update={"think": _scaled(s.think, factor)}) for s in f.steps]}
+            update={
+                "steps": [s.model_copy(update={"think": _scaled(s.think, factor)}) for s in f.steps]
+            }
         )
         for f in spec.flows
     ]
@@ -95,11 +97,19 @@ def check_plan(plan: ScenarioPlan, base_url: str, seconds: float) -> tuple[Scena
         }
     )
     scenario = plan.scenario.model_copy(update={"spec": new_spec})
-    return dataclasses.replace(plan, scenario=scenario, allowed_hosts=frozenset({"127.0.0.1"})), factor
+    return dataclasses.replace(
+        plan, scenario=scenario, allowed_hosts=frozenset({"127.0.0.1"})
+    ), factor
 
 
 def check_scenario(
-    scenario: Path, root: Path, log: Mix, *, seconds: float = CHECK_SECONDS, seed: int = 1, status: int = 200
+    scenario: Path,
+    root: Path,
+    log: Mix,
+    *,
+    seconds: float = CHECK_SECONDS,
+    seed: int = 1,
+    status: int = 200,
 ) -> CheckOutcome:
     """Run ``scenario`` against a recording mock and compare what it sent with ``log``."""
     missing = extras.missing("run")

@@ -62,7 +62,9 @@ class Written:
     budget: Path | None
 
 
-def write_files(out: Path, draft: ScenarioDraft, budget: BudgetDraft | None, budget_out: Path | None) -> Written:
+def write_files(
+    out: Path, draft: ScenarioDraft, budget: BudgetDraft | None, budget_out: Path | None
+) -> Written:
     """Write the scenario, its data files and the budget, then validate them together; an
     invalid result is a bug in peac, reported with every problem."""
     for path in (out, budget_out):

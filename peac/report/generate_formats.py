@@ -83,7 +83,9 @@ def _check_lines(report: GenerateReport) -> list[str]:
     ]
     for key, log, gen in c.rows:
         lines.append(f"  {key[:48]:<48} {_pct(log)}  {_pct(gen)}")
-    lines.append("  think quantiles: " + ", ".join(f"{k} {_s(a)} vs {_s(b)}" for k, a, b in c.think))
+    lines.append(
+        "  think quantiles: " + ", ".join(f"{k} {_s(a)} vs {_s(b)}" for k, a, b in c.think)
+    )
     return lines
 
 
@@ -129,7 +131,9 @@ def json_text(report: GenerateReport) -> str:
             "method_tvd": _number(c.method_tvd),
             "status_tvd": _number(c.status_tvd),
             "passed": c.passed(),
-            "endpoints": [{"endpoint": k, "log": _number(a), "generated": _number(b)} for k, a, b in c.rows],
+            "endpoints": [
+                {"endpoint": k, "log": _number(a), "generated": _number(b)} for k, a, b in c.rows
+            ],
             "think": {k: {"log": _number(a), "generated": _number(b)} for k, a, b in c.think},
             "think_compression": report.compression,
         }

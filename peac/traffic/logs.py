@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import calendar
 import gzip
+import io
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from peac.errors import InputError
 from peac.model.traffic import Malformed, Request
@@ -39,7 +40,8 @@ _COMBINED = re.compile(
     + _QUOTED
 )
 _CLF_TIME = re.compile(
-    r"^([0-9]{2})/([A-Za-z]{3})/([0-9]{4}):([0-9]{2}):([0-9]{2}):([0-9]{2})(?: ([+-])([0-9]{2})([0-9]{2}))?$"
+    r"^([0-9]{2})/([A-Za-z]{3})/([0-9]{4}):([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?: ([+-])([0-9]{2})([0-9]{2}))?$"
 )
 _MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
 _METHOD = re.compile(r"^[A-Z][A-Z0-9_-]{0,19}$")
@@ -209,7 +211,13 @@ class LineParser:
         )
 
 
-def _open(path: Path) -> IO[bytes]:
+def _reader(path: Path, gzipped: bool) -> io.BufferedIOBase:
+    if gzipped:
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def _open(path: Path) -> io.BufferedIOBase:
     """The file as bytes, decompressed when it is gzip; refuses what is not a text log."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -218,12 +226,9 @@ def _open(path: Path) -> IO[bytes]:
     try:
         with path.open("rb") as probe:
             gzipped = probe.read(2) == b"\x1f\x8b"
-        opener: Callable[[], IO[bytes]] = (
-            (lambda: gzip.open(path, "rb")) if gzipped else (lambda: path.open("rb"))
-        )
-        with opener() as probe:
+        with _reader(path, gzipped) as probe:
             head = probe.read(8192)
-        handle = opener()
+        handle = _reader(path, gzipped)
     except (OSError, EOFError) as exc:
         raise InputError(f"{path}: cannot be read ({exc})") from None
     if b"\x00" in head:
@@ -232,7 +237,7 @@ def _open(path: Path) -> IO[bytes]:
     return handle
 
 
-def _position(handle: IO[bytes]) -> Callable[[], int]:
+def _position(handle: io.BufferedIOBase) -> Callable[[], int]:
     """Bytes of the file read so far (of the compressed file for gzip)."""
     raw = getattr(handle, "fileobj", None)
     if raw is not None:

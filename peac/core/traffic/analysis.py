@@ -16,15 +16,18 @@ from dataclasses import dataclass, field
 
 from peac.core.traffic.fidelity import Mix, top_keys
 from peac.core.traffic.profile import Profile, build_profile
-from peac.core.traffic.templater import FED, GENERATED, WORD, Templated, origin_host, template
+from peac.core.traffic.templater import GENERATED, WORD, Templated, origin_host, template
 from peac.core.traffic.think import ThinkFit, fit_think, quantile
 from peac.model.traffic import Malformed, Request
 
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 STATIC = frozenset(
-    "css js mjs map png jpg jpeg gif svg ico webp avif bmp woff woff2 ttf otf eot mp4 webm "
-    "mp3 ogg wav pdf zip gz txt xml webmanifest".split()
-)
+    {
+        "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "avif",
+        "bmp", "woff", "woff2", "ttf", "otf", "eot", "mp4", "webm", "mp3", "ogg", "wav", "pdf",
+        "zip", "gz", "txt", "xml", "webmanifest",
+    }
+)  # fmt: skip
 MAX_ENDPOINTS = 5000
 MAX_SEQUENCES = 20000
 MAX_OPEN_SESSIONS = 200_000
@@ -356,8 +359,11 @@ class Analyzer:
             for step in sequence:
                 residual[step] += count
         flows = [Flow(s, c) for s, c in chosen]
-        flows += [Flow((k,), c, residual=True) for k in top_keys(residual, len(residual))
-                  if (c := residual[k]) > 0]
+        flows += [
+            Flow((k,), c, residual=True)
+            for k in top_keys(residual, len(residual))
+            if (c := residual[k]) > 0
+        ]
         return flows
 
 

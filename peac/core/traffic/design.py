@@ -108,8 +108,11 @@ def generated(kind: str) -> str:
 
 
 def _usable(value: str) -> bool:
-    return bool(value) and value.isprintable() and not value.startswith(_FORMULA) and (
-        len(value) <= 200
+    return (
+        bool(value)
+        and value.isprintable()
+        and not value.startswith(_FORMULA)
+        and (len(value) <= 200)
     )
 
 
@@ -139,13 +142,16 @@ def _step(endpoint: Endpoint, feeder: str, columns: dict[str, str]) -> StepDraft
             query[key] = "{{ " + feeder + "." + column + " }}"
         else:
             query[key] = generated(kind)
-    step = StepDraft(step_name(endpoint.method, endpoint.path), endpoint.method, "".join(path_parts))
+    step = StepDraft(
+        step_name(endpoint.method, endpoint.path), endpoint.method, "".join(path_parts)
+    )
     step.query = query
     classes: dict[str, int] = {}
     for status, n in endpoint.statuses.items():
         classes[status_class(status)] = classes.get(status_class(status), 0) + n
     mix = ", ".join(
-        f"{k} {percent(v, endpoint.count)}" for k, v in sorted(classes.items(), key=lambda kv: -kv[1])
+        f"{k} {percent(v, endpoint.count)}"
+        for k, v in sorted(classes.items(), key=lambda kv: -kv[1])
     )
     if classes.get("2xx", 0) >= 0.95 * endpoint.count:
         step.checks.append({"status": "2xx"})
@@ -158,7 +164,9 @@ def _common_values(endpoint: Endpoint, key: str) -> list[str]:
     return [v for v in found.clients if found.common(v) and _usable(v)]
 
 
-def _feeder(endpoint: Endpoint, name: str, columns: dict[str, str], data_dir: str, seed: int) -> FeederDraft:
+def _feeder(
+    endpoint: Endpoint, name: str, columns: dict[str, str], data_dir: str, seed: int
+) -> FeederDraft:
     """The sampled values of the endpoint's fed parameters; a free-text value sent by fewer than
     K_ANONYMITY clients is replaced by a common one (it may be someone's)."""
     rng = random.Random(seed)
@@ -181,7 +189,9 @@ def _feeder(endpoint: Endpoint, name: str, columns: dict[str, str], data_dir: st
             rows.append(row)
     if not rows:  # every sampled row lacked a value: keep one made of the first values seen
         rows = [[next((s[k] for s in endpoint.rows if s.get(k)), "1") for k in keys]]
-    kinds = sorted({endpoint.kind_of(k) for k in columns if not k.startswith("?")} & {INT, UUID, HEX, DATE})
+    kinds = sorted(
+        {endpoint.kind_of(k) for k in columns if not k.startswith("?")} & {INT, UUID, HEX, DATE}
+    )
     return FeederDraft(
         name,
         f"{data_dir}/{name}.csv",
@@ -215,7 +225,9 @@ def _when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _load(traffic: Traffic, options: DesignOptions, think_mean: float) -> tuple[dict[str, object], str, list[str]]:
+def _load(
+    traffic: Traffic, options: DesignOptions, think_mean: float
+) -> tuple[dict[str, object], str, list[str]]:
     profile: Profile = traffic.profile
     whole = profile
     if options.peak_hour:
@@ -227,7 +239,9 @@ def _load(traffic: Traffic, options: DesignOptions, think_mean: float) -> tuple[
     peak = max(rates) if rates else 0.0
     busy = (per_iteration - 1) * think_mean + 0.5 * per_iteration
     max_vus = max(10, min(MAX_VUS, math.ceil(2 * peak * busy) + 10))
-    stages = [{"duration": format_duration(profile.resolution), "target": rate_text(r)} for r in rates]
+    stages = [
+        {"duration": format_duration(profile.resolution), "target": rate_text(r)} for r in rates
+    ]
     if not stages:
         stages = [{"duration": "1m", "target": "1/s"}]
     load: dict[str, object] = {
@@ -248,14 +262,17 @@ def _load(traffic: Traffic, options: DesignOptions, think_mean: float) -> tuple[
         f"max_vus: 2 x peak {peak:.2f}/s x {busy:.1f} s per iteration, + 10",
     ]
     if whole.coarsened > 1:
-        parts.append(f"buckets merged {whole.coarsened} by {whole.coarsened} to stay within the stage cap")
+        parts.append(
+            f"buckets merged {whole.coarsened} by {whole.coarsened} to stay within the stage cap"
+        )
     for gap in whole.gaps:
         parts.append(
             f"gap in the log cut out: {_when(gap.start)} to {_when(gap.end)} "
             f"({count(gap.expected)} requests expected at the rate around it, none logged)"
         )
     per_stage = [
-        f"{_when(t)}: {count(c)} requests" for t, c in zip(profile.times, profile.counts, strict=True)
+        f"{_when(t)}: {count(c)} requests"
+        for t, c in zip(profile.times, profile.counts, strict=True)
     ]
     return load, "; ".join(parts), per_stage
 
@@ -281,16 +298,24 @@ def design_scenario(traffic: Traffic, options: DesignOptions) -> ScenarioDraft:
         )
         steps[endpoint.key] = step
         if columns:
-            feeders.append(_feeder(endpoint, feeder, columns, options.data_dir, options.seed + rank))
+            feeders.append(
+                _feeder(endpoint, feeder, columns, options.data_dir, options.seed + rank)
+            )
     think, think_comment = _think(traffic)
-    think_mean = sum(traffic.think.values) / len(traffic.think.values) if traffic.think.values else 0.0
+    think_mean = (
+        sum(traffic.think.values) / len(traffic.think.values) if traffic.think.values else 0.0
+    )
     flows: list[FlowDraft] = []
     total_iterations = sum(f.count for f in traffic.flows)
     for index, flow in enumerate(traffic.flows, start=1):
         flow_steps: list[StepDraft] = []
+        in_flow: dict[str, int] = {}
         for position, key in enumerate(flow.steps):
             base = steps[key]
-            copy = StepDraft(base.name, base.method, base.path, dict(base.query), list(base.checks))
+            # A step name is unique within a flow: a repeated endpoint is "NAME 2", "NAME 3".
+            seen = in_flow[base.name] = in_flow.get(base.name, 0) + 1
+            name = base.name if seen == 1 else f"{base.name[:76]} {seen}"
+            copy = StepDraft(name, base.method, base.path, dict(base.query), list(base.checks))
             copy.comment = base.comment
             if position < len(flow.steps) - 1 and think is not None:
                 copy.think = think
@@ -315,7 +340,7 @@ def design_scenario(traffic: Traffic, options: DesignOptions) -> ScenarioDraft:
     header = _header(traffic, options)
     return ScenarioDraft(
         name=options.name,
-        description=f"Generated from {len(options.sources)} access log(s) by peac generate from-log",
+        description=f"Generated by peac generate from-log from {len(options.sources)} log(s)",
         base_url=options.base_url,
         allowed_hosts=list(options.allowed_hosts),
         load=load,
@@ -341,7 +366,9 @@ def _header(traffic: Traffic, options: DesignOptions) -> list[str]:
     ]
     if traffic.dropped:
         lines.append(
-            "Dropped: " + "; ".join(f"{reason} {count(n)}" for reason, n in traffic.dropped.items()) + "."
+            "Dropped: "
+            + "; ".join(f"{reason} {count(n)}" for reason, n in traffic.dropped.items())
+            + "."
         )
     if traffic.requests:
         lines.append(f"The log's time: {_when(traffic.first)} to {_when(traffic.last)}.")

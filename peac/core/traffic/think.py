@@ -74,6 +74,4 @@ def fit_think(gaps: Sequence[float]) -> ThinkFit:
     kind = min(fits, key=lambda k: fits[k][1])
     chosen, distance = fits[kind]
     others = tuple((k, d) for k, (_, d) in fits.items() if k != kind)
-    return ThinkFit(
-        kind, chosen, distance, others, len(values), median, quantile(values, 0.9)
-    )
+    return ThinkFit(kind, chosen, distance, others, len(values), median, quantile(values, 0.9))
