@@ -130,7 +130,7 @@ def test_bad_input_is_one_line_and_exit_2(
 ) -> None:
     if content is not None:
         (repo / "missing.log").write_bytes(content)
-    code, out, err = _generate("missing.log", *args)
+    code, _, err = _generate("missing.log", *args)
     assert code == 2
     shown = err.strip().splitlines()
     assert message in shown[-1]
