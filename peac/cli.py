@@ -1123,6 +1123,154 @@ def demo(duration: float, commits: int, workers: int, out: Path) -> int:
     return run_demo(request, sys.stdout)
 
 
+@cli.group()
+def generate() -> None:
+    """Generate a scenario from recorded traffic: its endpoints, flows, think times and arrival
+    profile, each number with a comment saying where it came from (see docs/generate.md).
+
+    Load goes to a test target (http://127.0.0.1:8080 or --target), never to the host the
+    traffic was recorded on; personal data in paths and queries is replaced by generated values.
+    """
+
+
+@generate.command("from-log")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["combined", "common", "json"]),
+    default="combined",
+    show_default=True,
+    help="Apache/nginx combined or common log format, or JSON lines.",
+)
+@click.option(
+    "--json-fields",
+    default="",
+    help="JSON field names where they differ from the usual ones, e.g. time=ts,path=uri "
+    "(fields: time, method, path, request, status, client, user_agent, host).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="generated.scenario.yaml",
+    show_default=True,
+    help="The scenario file to write; data files go to NAME-data/ beside it.",
+)
+@click.option(
+    "--target",
+    help="Base URL load goes to [default: http://127.0.0.1:8080]; never a host of the log.",
+)
+@click.option(
+    "--budget",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a starting Budget here (p95 latency and error rate, conservative limits).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Run the scenario briefly against a loopback mock and compare what it sends with the "
+    "log (total-variation distance of the endpoint mix must be <= 0.05).",
+)
+@click.option(
+    "--gap",
+    type=_Unit("duration", "parse_duration"),
+    default="30m",
+    show_default=True,
+    help="Inactivity that ends a client's session.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(1, 200),
+    default=20,
+    show_default=True,
+    help="Endpoints and flows kept; the rest are counted in the report and the comments.",
+)
+@click.option(
+    "--resolution",
+    type=_Unit("duration", "parse_duration"),
+    default="1m",
+    show_default=True,
+    help="Width of the buckets of the arrival profile (one stage each).",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Multiply the log's arrival rates by this.",
+)
+@click.option("--peak-hour", is_flag=True, help="Replay only the busiest hour of the log.")
+@click.option("--include-static", is_flag=True, help="Keep static assets (.css, .js, images...).")
+@click.option("--include-bots", is_flag=True, help="Keep requests of bots and crawlers.")
+@click.option(
+    "--report",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The report of what was kept and dropped: text for people, json for tools.",
+)
+@click.option(
+    "--check-duration",
+    type=_Unit("duration", "parse_duration"),
+    default="8s",
+    show_default=True,
+    help="How long --check sends arrivals (at most 6,000 requests).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the sampling.")
+@needs("generate")
+def generate_from_log(
+    files: tuple[Path, ...],
+    fmt: str,
+    json_fields: str,
+    out: Path,
+    target: str | None,
+    budget: Path | None,
+    check: bool,
+    gap: float,
+    top: int,
+    resolution: float,
+    scale: float,
+    peak_hour: bool,
+    include_static: bool,
+    include_bots: bool,
+    report: str,
+    check_duration: float,
+    seed: int,
+) -> int:
+    """A scenario from access logs (FILES, plain or .gz, oldest first), read in one pass.
+
+    Paths become endpoints with their ids as parameters fed from the values seen; sessions
+    (client address and user agent, split at --gap) become weighted flows; in-session gaps
+    become a fitted think time; requests per --resolution become a ramping-arrival-rate
+    replay, gaps in the log cut out. Bots and static assets are dropped unless asked for.
+    Malformed lines are counted and listed, never fatal.
+    """
+    from peac.app.generate import FromLogRequest, from_log
+
+    request = FromLogRequest(
+        root=Path.cwd(),
+        logs=files,
+        fmt=fmt,
+        json_fields=json_fields,
+        out=out,
+        target=target,
+        budget=budget,
+        check=check,
+        gap=gap,
+        top=top,
+        resolution=resolution,
+        scale=scale,
+        peak_hour=peak_hour,
+        include_static=include_static,
+        include_bots=include_bots,
+        report=report,
+        progress=sys.stderr.isatty(),
+        check_seconds=check_duration,
+        seed=seed,
+    )
+    return from_log(request, sys.stdout, sys.stderr)
+
+
 def _crashed(exc: BaseException) -> int:
     missing = extras.missing_module(exc.name or "") if isinstance(exc, ImportError) else ""
     if missing:  # an extra only partly installed: not a bug

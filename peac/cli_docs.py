@@ -78,6 +78,12 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         INTERNAL,
     ),
     "install-merge-driver": (OK, USAGE, INTERNAL),
+    "generate": (
+        (0, "the scenario was written (with --check: its endpoint mix within 0.05 of the log's)"),
+        (1, "--check: the generated endpoint mix is farther than 0.05 from the log's"),
+        (2, "bad input: a missing, binary or empty log, a wrong --format, a --target of the log"),
+        INTERNAL,
+    ),
 }
 
 ARGUMENTS: dict[str, dict[str, str]] = {
@@ -96,6 +102,9 @@ ARGUMENTS: dict[str, dict[str, str]] = {
         "OURS": "Our version (git's %A); the merged result is written here.",
         "THEIRS": "Their version (git's %B).",
         "PATH": "The file's path in the repository (git's %P), for messages.",
+    },
+    "generate from-log": {
+        "FILES": "Access logs, plain or gzip-compressed, oldest first (rotated files in order)."
     },
     "history rm": {"COMMIT": "The commit whose results to remove (a sha, branch or tag)."},
     "gate": {"RESULTS": "Result files of the head commit (several runs give the gate power)."},

@@ -28,10 +28,11 @@ DEMO_SERVER = Need("the demo server", "run", ("uvicorn", "httptools"))
 RESULTS = Need("the result tools", "run", ("hdrh", "numpy"))  # in both extras
 STATS = Need("the statistics", "stats", ("numpy", "scipy", "statsmodels", "hdrh", "git"))
 GIT = Need("git access", "stats", ("git",))  # budgets and waivers as git revisions have them
+GENERATOR = Need("the traffic generator", "generate", ("crawleruseragents",))
 EVERYTHING = Need(
     "the load runner and the statistics",
     "all",
-    tuple(dict.fromkeys(RUNNER.modules + DEMO_SERVER.modules + STATS.modules)),
+    tuple(dict.fromkeys(RUNNER.modules + DEMO_SERVER.modules + STATS.modules + GENERATOR.modules)),
 )
 
 COMMANDS: dict[str, Need] = {
@@ -47,6 +48,7 @@ COMMANDS: dict[str, Need] = {
     "waive": GIT,
     "report": STATS,
     "demo": EVERYTHING,
+    "generate": GENERATOR,
 }
 
 OPTIONAL_MODULES = frozenset(EVERYTHING.modules) | {"uvloop", "scipy", "statsmodels"}

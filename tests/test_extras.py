@@ -63,6 +63,11 @@ def test_validate_and_schema_import_nothing_heavy(args: list[str]) -> None:
         (["run", "budgets/shop.scenario.yaml"], ("httpx",), "peac run needs the load runner"),
         (["gate", "r.json", "--budget", "b.yaml"], ("scipy",), "peac gate needs the statistics"),
         (["demo"], ("statsmodels",), "peac demo needs the load runner and the statistics"),
+        (
+            ["generate", "from-log", "a.log"],
+            ("crawleruseragents",),
+            "peac generate needs the traffic generator",
+        ),
     ],
 )
 def test_a_command_without_its_extra_says_what_to_install(
@@ -80,6 +85,6 @@ def test_the_core_install_holds_only_what_validation_needs() -> None:
     core = {d.split(";")[0].split(">")[0].split("[")[0].strip() for d in project["dependencies"]}
     assert core == {"click", "pydantic", "ruamel.yaml", "ruamel.yaml.clib", "jinja2", "jmespath"}
     optional = project["optional-dependencies"]
-    assert optional["all"] == ["peac[run,stats]"]
+    assert optional["all"] == ["peac[run,stats,generate]"]
     assert "peac[all]" in optional["dev"]
     assert {need.extra for need in extras.COMMANDS.values()} <= set(optional)

@@ -1,0 +1,2 @@
+"""Pure derivations from recorded traffic (templates, sessions, arrival profile, think time,
+fidelity), shared by the ``peac generate`` commands."""

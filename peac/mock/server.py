@@ -1,0 +1,118 @@
+"""The recording mock server of ``peac generate --check``: answers every request with one
+status (200 by default) on a loopback port and records what was sent, so that generated traffic
+can be compared with the traffic it was generated from without touching any real service.
+
+Served by uvicorn from a background thread, like the demo shop; bounded: past ``MAX_RECORDS``
+requests are answered and counted but no longer recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+from peac.errors import InputError
+
+MAX_RECORDS = 500_000
+ITERATION_HEADER = "x-peac-iteration"  # which VU iteration sent a request, for think times
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    time: float  # monotonic seconds
+    method: str
+    target: str  # path and query as sent
+    iteration: str  # the iteration header, '' when absent
+
+
+@dataclass
+class RecordingApp:
+    """An ASGI app: every request gets ``status`` and an empty JSON object, and is recorded."""
+
+    status: int = 200
+    records: list[Received] = field(default_factory=list)
+    unrecorded: int = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        more = True
+        while more:  # drain the body
+            message = await receive()
+            more = bool(message.get("more_body"))
+        raw = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"")
+        target = raw.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+        iteration = ""
+        for name, value in scope.get("headers", []):
+            if name == ITERATION_HEADER.encode():
+                iteration = value.decode("latin-1")
+        if len(self.records) < MAX_RECORDS:
+            self.records.append(Received(time.monotonic(), scope["method"], target, iteration))
+        else:
+            self.unrecorded += 1
+        body = b"{}"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"2")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def bind(host: str) -> socket.socket:
+    """A listening socket on a free port of a loopback address (the mock is never public)."""
+    if not ipaddress.ip_address(host).is_loopback:
+        raise InputError(f"the mock server only listens on loopback addresses, not {host!r}")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, 0))
+    sock.listen(2048)
+    return sock
+
+
+@contextlib.contextmanager
+def recording(status: int = 200, host: str = "127.0.0.1") -> Iterator[tuple[RecordingApp, str]]:
+    """The mock served from a background thread; yields the app and its base URL."""
+    app = RecordingApp(status)
+    sock = bind(host)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", http="httptools"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise InputError("the mock server did not start")
+            threading.Event().wait(0.01)
+        yield app, f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
