@@ -98,3 +98,35 @@ def test_invalid_budgets_stop_the_stage_before_any_load(
     assert code == 2
     assert 'unknown statistic "p95th"' in out
     assert "== run" not in out
+
+
+def test_a_pull_request_cannot_choose_what_is_gated_or_where_reports_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a pull request the ci settings are the base branch's: a PR that points ci.budgets
+    away from its failing budget still has that budget validated (and gated)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.org")
+    git(repo, "config", "user.name", "t")
+    shutil.copytree(BUDGETS, repo / "budgets")
+    (repo / "peac.yaml").write_text(CONFIG, encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "main")
+    git(repo, "checkout", "-q", "-b", "sneaky")
+    path = repo / "budgets/shop.budget.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("stat: p95", "stat: p95th", 1))
+    (repo / "elsewhere").mkdir()
+    (repo / "peac.yaml").write_text(
+        CONFIG.replace("    base: main\n", "    base: main\n    budgets: [elsewhere/]\n")
+    )
+    git(repo, "commit", "-q", "-am", "hide the budget")
+    monkeypatch.chdir(repo)
+    code, out, err = run_cli("ci")
+    assert code == 2, out + err
+    assert "== validate budgets/" in out and 'unknown statistic "p95th"' in out
+    # Paths in peac.yaml stay inside the repository.
+    (repo / "peac.yaml").write_text(CONFIG.replace("    base: main\n", "    reports: ../x\n"))
+    code, out, err = run_cli("validate", "peac.yaml")
+    assert code == 2 and "expected a path inside the repository" in out

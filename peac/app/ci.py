@@ -70,9 +70,16 @@ def _branch(repo: Repository, environ: Mapping[str, str]) -> str:
 
 def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
     root = find_root(request.root)
-    settings = ci_settings(root)
-    settings = _override(settings, request)
+    settings = _override(ci_settings(root), request)
     environ = os.environ if request.environ is None else request.environ
+    repo = Repository(root)
+    branch = _branch(repo, environ)
+    on_base = branch == settings.base
+    base_ref = None if on_base else repo.tracking(settings.base)
+    if base_ref is not None:
+        # A pull request does not choose which budgets are gated, nor the history and store
+        # they are judged against: the base branch's peac.yaml does (its own applies once merged).
+        settings = _override(ci_settings(root, base_ref), request)
     reports = root / settings.reports if request.reports is None else request.reports
     results_dir = reports / "results"
     started = time.monotonic()
@@ -91,9 +98,6 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
     budgets = compilation.plan.budgets
     if not budgets:
         raise InputError(f"ci.budgets ({', '.join(settings.budgets)}): no Budget found to run")
-    repo = Repository(root)
-    branch = _branch(repo, environ)
-    on_base = branch == settings.base
 
     results: dict[str, list[Path]] = {}
     for budget in budgets:

@@ -78,13 +78,34 @@ def _config(documents: list[Document], problems: list[Problem], display: str) ->
     return configs[0]
 
 
-def ci_settings(root: Path) -> CiSettings:
-    """The ``ci`` section of the working tree's peac.yaml (defaults without one): how the
-    pipeline stage runs, never where load may go (that is the base branch's ``targets``)."""
-    path = find_root(root) / CONFIG_FILE
-    if not path.is_file():
-        return CiSettings()
-    return _config(*load_file(path, CONFIG_FILE), CONFIG_FILE).spec.ci
+def ci_settings(root: Path, base: str | None = None) -> CiSettings:
+    """The ``ci`` section of peac.yaml (defaults without one): of the working tree, or of the
+    revision ``base`` when given, because on a pull request which budgets are gated, against
+    which history and store, is the base branch's decision, not the pull request's."""
+    if base is None:
+        path = find_root(root) / CONFIG_FILE
+        if not path.is_file():
+            return CiSettings()
+        return _config(*load_file(path, CONFIG_FILE), CONFIG_FILE).spec.ci
+    found = _config_at(Repository(root), base)
+    return found[0].spec.ci if found is not None else CiSettings()
+
+
+def _config_at(repo: Repository, base: str) -> tuple[Config, str] | None:
+    """peac.yaml as committed on ``base`` (and the commit it was read from), None without one."""
+    sha = repo.commit(base)
+    display = f"{CONFIG_FILE} on {base}"
+    listed = repo.git("ls-tree", sha, "--", CONFIG_FILE)
+    if not listed.strip():
+        return None
+    mode, kind, blob = listed.split()[:3]
+    if kind != "blob" or mode == "120000":
+        raise InputError(f"{display}: expected a regular file")
+    size = int(repo.git("cat-file", "-s", blob).strip() or 0)
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{display}: larger than {MAX_FILE_BYTES:,} bytes")
+    text = repo.git("cat-file", "blob", blob)
+    return _config(*parse_documents(text, display), display), sha
 
 
 def load_rules(root: Path, base: str | None) -> RepoRules:
@@ -95,24 +116,14 @@ def load_rules(root: Path, base: str | None) -> RepoRules:
             return RepoRules("no peac.yaml and no --base: the local files set every rule")
         config = _config(*load_file(path, CONFIG_FILE), CONFIG_FILE)
         return _from_config(config, f"{CONFIG_FILE} of the working tree (no --base)")
-    repo = Repository(root)
-    sha = repo.commit(base)
-    display = f"{CONFIG_FILE} on {base}"
-    listed = repo.git("ls-tree", sha, "--", CONFIG_FILE)
-    if not listed.strip():
+    found = _config_at(Repository(root), base)
+    if found is None:
         return RepoRules(
             f"no {CONFIG_FILE} on {base}: the pull request's own files set the hosts and "
             "secrets (add peac.yaml to the base branch to set them there)"
         )
-    mode, kind, blob = listed.split()[:3]
-    if kind != "blob" or mode == "120000":
-        raise InputError(f"{display}: expected a regular file")
-    size = int(repo.git("cat-file", "-s", blob).strip() or 0)
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{display}: larger than {MAX_FILE_BYTES:,} bytes")
-    text = repo.git("cat-file", "blob", blob)
-    config = _config(*parse_documents(text, display), display)
-    return _from_config(config, f"{display} ({sha[:7]})")
+    config, sha = found
+    return _from_config(config, f"{CONFIG_FILE} on {base} ({sha[:7]})")
 
 
 def confine(plan: ScenarioPlan, rules: RepoRules, target: str | None) -> ScenarioPlan:

@@ -58,6 +58,22 @@ class PolicyRules(StrictModel):
     )
 
 
+def _inside(value: str) -> str:
+    """A path in the repository: peac.yaml comes from pull requests too, and `peac ci` writes
+    reports where it says."""
+    parts = value.replace("\\", "/").split("/")
+    if not value or value.startswith(("/", "~")) or ":" in parts[0] or ".." in parts:
+        raise PydanticCustomError(
+            "inside_repository",
+            "expected a path inside the repository (relative, without ..), got {value!r}",
+            {"value": value},
+        )
+    return value
+
+
+RepoPath = Annotated[str, Field(max_length=500), AfterValidator(_inside)]
+
+
 class CiSettings(StrictModel):
     """How `peac ci` runs the pipeline stage (read from the working tree: nothing here can
     widen where load goes, which ``targets`` on the base branch decides)."""
@@ -65,7 +81,7 @@ class CiSettings(StrictModel):
     base: str = Field(
         default="main", description="The base branch pull requests are judged against."
     )
-    budgets: list[str] = Field(
+    budgets: list[RepoPath] = Field(
         default=["budgets/"],
         min_length=1,
         max_length=100,
@@ -90,7 +106,7 @@ class CiSettings(StrictModel):
     push: bool = Field(
         default=True, description="Push recorded results to the remote (from the base branch only)."
     )
-    reports: str = Field(default="reports", description="Folder the reports are written to.")
+    reports: RepoPath = Field(default="reports", description="Folder the reports are written to.")
 
 
 def _not_negative(value: float) -> float:
