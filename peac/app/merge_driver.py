@@ -51,7 +51,12 @@ def merge_driver(request: DriverRequest, err: TextIO) -> int:
     shown = escape.terminal(request.path)
     try:
         base, ours, theirs = (
-            _read(p, request.path) for p in (request.base, request.ours, request.theirs)
+            _read(p, f"{request.path} ({side}: {p})")
+            for side, p in (
+                ("base", request.base),
+                ("ours", request.ours),
+                ("theirs", request.theirs),
+            )
         )
         merged, resolved = _merge(base, ours, theirs, request.stricter_wins)
         problem = _check_in_place(merged, request.path)
