@@ -5,8 +5,9 @@ A spec file is untrusted: its size is bounded before it is read, YAML is loaded 
 safe loader (no tags that build objects; duplicate keys refused) and then copied into plain
 data by a walk that counts every value as it would be expanded, so an alias bomb ("billion
 laughs") or a recursive alias stops at ``MAX_VALUES`` instead of filling memory. The copy also
-turns YAML dates into the ISO strings JSON would have had, and writes OpenAPI 3.0's
-``nullable`` as the JSON Schema type list the validator understands.
+turns YAML dates into the ISO strings JSON would have had, writes OpenAPI 3.0's ``nullable``
+as the JSON Schema type list the validator understands, and (before 3.1) drops read-only
+properties from ``required`` (what a request must send).
 
 Validation is the ``jsonschema`` library's (Draft 4 for 2.0 and 3.0 schemas, 2020-12 for 3.1),
 with formats checked, and ``referencing`` resolving the spec's local ``$ref``s: a well-kept
@@ -49,6 +50,15 @@ def _plain(value: Any, depth: int, budget: list[int], nullable: bool) -> Any:
         raise _TooBig(f"nests deeper than {MAX_DEPTH} levels (a recursive alias?)")
     if isinstance(value, dict):
         out = {str(k): _plain(v, depth + 1, budget, nullable) for k, v in value.items()}
+        required, properties = out.get("required"), out.get("properties")
+        if nullable and isinstance(required, list) and isinstance(properties, dict):
+            # A read-only property is the server's to send: a request omits it (OpenAPI 2.0
+            # and 3.0 say so; JSON Schema, and so 3.1, does not), so it is not required of one.
+            out["required"] = [
+                r
+                for r in required
+                if not (isinstance(properties.get(r), dict) and properties[r].get("readOnly"))
+            ]
         if nullable and (out.get("nullable") is True or out.get("x-nullable") is True):
             kind = out.get("type")
             if isinstance(kind, str):

@@ -263,7 +263,8 @@ class _Generator:
             if not needed and depth >= OPTIONAL_DEPTH:
                 continue
             resolved, _ = self.spec.deref(sub) if isinstance(sub, dict) else (sub, ())
-            if isinstance(resolved, dict) and resolved.get("readOnly"):
+            read_only = isinstance(resolved, dict) and resolved.get("readOnly")
+            if read_only and not (needed and self.spec.version == "3.1"):  # 3.1: annotation
                 continue
             try:
                 out[name] = self.make(sub, depth + 1, refs, examples)
@@ -541,7 +542,7 @@ class _Operations:
                 elif where == "cookie":
                     step.headers["cookie"] = f"{literal_text(key)}={secret}"
                 else:
-                    step.headers[key] = secret
+                    step.headers[key.lower()] = secret
             elif kind == "basic" or (
                 kind == "http" and str(scheme.get("scheme")).lower() == "basic"
             ):
