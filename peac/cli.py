@@ -1271,6 +1271,161 @@ def generate_from_log(
     return from_log(request, sys.stdout, sys.stderr)
 
 
+_TARGET_HELP = "Base URL load goes to [default: http://127.0.0.1:8080]; never a recorded host."
+
+
+@generate.command("from-har")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="generated.scenario.yaml",
+    show_default=True,
+    help="The scenario file to write.",
+)
+@click.option("--target", help=_TARGET_HELP)
+@click.option(
+    "--budget",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a starting Budget here (p95 latency and error rate, conservative limits).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Run the scenario briefly against a loopback mock and compare its endpoint mix with "
+    "the recording's (total-variation distance <= 0.05).",
+)
+@click.option(
+    "--keep-third-party",
+    is_flag=True,
+    help="Keep requests to other sites (analytics, CDNs); they are sent to the target too.",
+)
+@click.option("--include-static", is_flag=True, help="Keep static assets (.css, .js, images...).")
+@click.option(
+    "--report",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The report of what was kept, dropped and captured: text or json.",
+)
+@click.option(
+    "--check-duration",
+    type=_Unit("duration", "parse_duration"),
+    default="8s",
+    show_default=True,
+    help="How long --check sends arrivals.",
+)
+@needs("generate")
+def generate_from_har(
+    files: tuple[Path, ...],
+    out: Path,
+    target: str | None,
+    budget: Path | None,
+    check: bool,
+    keep_third_party: bool,
+    include_static: bool,
+    report: str,
+    check_duration: float,
+) -> int:
+    """A scenario from HAR recordings (FILES, HAR 1.1 or 1.2, from a browser or a proxy).
+
+    One flow per page (or per file without pages) in request order, think times from the gaps
+    between pages; Authorization, cookies and other credentials become secrets read from the
+    environment; values a response gave that a later request sent back become captures.
+    Third-party hosts and static assets are dropped unless asked for.
+    """
+    from peac.app.generate_har import FromHarRequest, from_har
+
+    request = FromHarRequest(
+        root=Path.cwd(),
+        files=files,
+        out=out,
+        target=target,
+        budget=budget,
+        check=check,
+        keep_third_party=keep_third_party,
+        include_static=include_static,
+        report=report,
+        check_seconds=check_duration,
+    )
+    return from_har(request, sys.stdout, sys.stderr)
+
+
+@generate.command("from-openapi")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="generated.scenario.yaml",
+    show_default=True,
+    help="The scenario file to write.",
+)
+@click.option("--target", help=_TARGET_HELP)
+@click.option(
+    "--budget",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a starting Budget here (p95 latency and error rate, conservative limits).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Run the scenario briefly against a loopback mock (answering 200) and compare what it "
+    "sends with the operations.",
+)
+@click.option(
+    "--operations",
+    multiple=True,
+    help='Only these operations: an operationId, "METHOD /path" or a tag (repeatable).',
+)
+@click.option(
+    "--report",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The report of what was made into steps and skipped: text or json.",
+)
+@click.option(
+    "--check-duration",
+    type=_Unit("duration", "parse_duration"),
+    default="8s",
+    show_default=True,
+    help="How long --check sends arrivals.",
+)
+@needs("generate")
+def generate_from_openapi(
+    spec: Path,
+    out: Path,
+    target: str | None,
+    budget: Path | None,
+    check: bool,
+    operations: tuple[str, ...],
+    report: str,
+    check_duration: float,
+) -> int:
+    """A scenario from an API description (SPEC: Swagger 2.0, OpenAPI 3.0 or 3.1, YAML or
+    JSON): one step per operation, grouped in flows by tag.
+
+    Parameters and JSON bodies come from the spec's examples, defaults and enums or are
+    generated from the schemas, each checked valid; documented success statuses become checks,
+    security schemes secrets read from the environment. Operations that cannot be sent as
+    described (file uploads, streaming, remote $refs) are skipped with the reason.
+    """
+    from peac.app.generate_har import FromOpenApiRequest, from_openapi
+
+    request = FromOpenApiRequest(
+        root=Path.cwd(),
+        spec=spec,
+        out=out,
+        target=target,
+        budget=budget,
+        check=check,
+        operations=operations,
+        report=report,
+        check_seconds=check_duration,
+    )
+    return from_openapi(request, sys.stdout, sys.stderr)
+
+
 def _crashed(exc: BaseException) -> int:
     missing = extras.missing_module(exc.name or "") if isinstance(exc, ImportError) else ""
     if missing:  # an extra only partly installed: not a bug

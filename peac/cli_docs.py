@@ -79,9 +79,17 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
     ),
     "install-merge-driver": (OK, USAGE, INTERNAL),
     "generate": (
-        (0, "the scenario was written (with --check: its endpoint mix within 0.05 of the log's)"),
-        (1, "--check: the generated endpoint mix is farther than 0.05 from the log's"),
-        (2, "bad input: a missing, binary or empty log, a wrong --format, a --target of the log"),
+        (
+            0,
+            "the scenario was written (with --check: its endpoint mix within 0.05 of the log's, "
+            "the recording's or the operations')",
+        ),
+        (1, "--check: the generated endpoint mix is farther than 0.05 from the source's"),
+        (
+            2,
+            "bad input: a missing, binary or empty log, a malformed HAR file or spec (the field "
+            "is named), a wrong --format, a --target of the recorded or documented host",
+        ),
         INTERNAL,
     ),
 }
@@ -105,6 +113,12 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     },
     "generate from-log": {
         "FILES": "Access logs, plain or gzip-compressed, oldest first (rotated files in order)."
+    },
+    "generate from-har": {
+        "FILES": "HAR files (1.1 or 1.2) from a browser or a proxy; each page becomes a flow."
+    },
+    "generate from-openapi": {
+        "SPEC": "A Swagger 2.0 or OpenAPI 3.0/3.1 description, YAML or JSON."
     },
     "history rm": {"COMMIT": "The commit whose results to remove (a sha, branch or tag)."},
     "gate": {"RESULTS": "Result files of the head commit (several runs give the gate power)."},

@@ -28,7 +28,7 @@ DEMO_SERVER = Need("the demo server", "run", ("uvicorn", "httptools"))
 RESULTS = Need("the result tools", "run", ("hdrh", "numpy"))  # in both extras
 STATS = Need("the statistics", "stats", ("numpy", "scipy", "statsmodels", "hdrh", "git"))
 GIT = Need("git access", "stats", ("git",))  # budgets and waivers as git revisions have them
-GENERATOR = Need("the traffic generator", "generate", ("crawleruseragents",))
+GENERATOR = Need("the traffic generator", "generate", ("crawleruseragents", "jsonschema"))
 EVERYTHING = Need(
     "the load runner and the statistics",
     "all",

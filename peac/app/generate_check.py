@@ -110,8 +110,12 @@ def check_scenario(
     seconds: float = CHECK_SECONDS,
     seed: int = 1,
     status: int = 200,
+    environ: dict[str, str] | None = None,
 ) -> CheckOutcome:
-    """Run ``scenario`` against a recording mock and compare what it sent with ``log``."""
+    """Run ``scenario`` against a recording mock and compare what it sent with ``log``.
+
+    ``environ`` is what the scenario's secrets are read from (None: the process's): a check
+    sends nothing real, so generated scenarios get made-up values rather than the user's."""
     missing = extras.missing("run")
     if missing:
         raise InputError(f"--check {missing.removeprefix('peac run ')}")
@@ -127,6 +131,7 @@ def check_scenario(
             seed=seed,
             testbed=fingerprint(None),
             git=None,
+            environ=environ,
         )
         workers.run(work)
         records = list(app.records)

@@ -31,3 +31,47 @@ class Malformed:
     line: int
     reason: str
     source: str = ""  # the file, when several were read
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its response as a HAR file records them (``log.entries[index]``).
+
+    Texts are as recorded (untrusted, possibly personal); readers bound their sizes. A body
+    that was not recorded, or not as text, is ''.
+    """
+
+    index: int  # position in log.entries, 0-based (error messages name entries[index])
+    page: str  # the pageref, '' when the entry belongs to no page
+    time: float  # started, epoch seconds
+    duration: float  # seconds the exchange took (HAR "time"), 0 when unknown
+    method: str
+    url: str  # absolute URL as recorded
+    headers: tuple[tuple[str, str], ...]
+    body_type: str  # request mime type, '' without a body
+    body: str
+    form: tuple[tuple[str, str], ...]  # postData.params, when recorded that way
+    status: int
+    response_headers: tuple[tuple[str, str], ...]
+    response_type: str
+    response_body: str
+    source: str = ""  # the file
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of a HAR file: what a browser loaded for one navigation."""
+
+    id: str
+    started: float  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """One HAR file: its pages in order and its entries in the order they were sent."""
+
+    source: str
+    version: str
+    creator: str
+    pages: tuple[Page, ...]
+    exchanges: tuple[Exchange, ...]

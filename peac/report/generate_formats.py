@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from peac.core.traffic.analysis import Traffic
 from peac.core.traffic.fidelity import TVD_TARGET, Comparison
+from peac.core.traffic.har import HarSummary
+from peac.core.traffic.openapi import OpenApiSummary
 from peac.report import escape
 
 FORMATS = ("text", "json")
@@ -68,7 +70,7 @@ def text(report: GenerateReport) -> str:
     return escape.text_lines(lines)
 
 
-def _check_lines(report: GenerateReport) -> list[str]:
+def _check_lines(report: GenerateReport | SourceReport) -> list[str]:
     c = report.check
     assert c is not None
     verdict = "ok" if c.passed() else "too far"
@@ -141,5 +143,112 @@ def json_text(report: GenerateReport) -> str:
     return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
 
 
-def render(fmt: str, report: GenerateReport) -> str:
+def _check_data(report: GenerateReport | SourceReport) -> dict[str, object]:
+    c = report.check
+    assert c is not None
+    return {
+        "requests": c.requests,
+        "endpoint_tvd": _number(c.endpoint_tvd),
+        "method_tvd": _number(c.method_tvd),
+        "status_tvd": _number(c.status_tvd),
+        "passed": c.passed(),
+        "endpoints": [
+            {"endpoint": k, "log": _number(a), "generated": _number(b)} for k, a, b in c.rows
+        ],
+        "think_compression": report.compression,
+    }
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """The report of ``from-har`` and ``from-openapi``: what the source held, what became
+    steps, and what was dropped or skipped and why."""
+
+    summary: HarSummary | OpenApiSummary
+    files: tuple[str, ...]
+    check: Comparison | None = None
+    compression: float = 1.0
+    check_seconds: float = 0.0
+    mock_status: int = 200
+
+
+def _har_lines(s: HarSummary) -> list[str]:
+    lines = [
+        f"read {s.entries:,} recorded requests from {len(s.files)} HAR file(s): kept {s.kept:,} "
+        f"in {s.flows} flow(s)"
+    ]
+    lines += [f"  dropped {n:,}: {reason}" for reason, n in s.dropped.items()]
+    lines += [f"    third-party {n:,} x {host[:100]}" for host, n in s.third_party.most_common(20)]
+    if s.hosts:
+        lines.append(
+            "recorded on (not targeted): " + ", ".join(h for h, _ in s.hosts.most_common(5))
+        )
+    lines += [f"capture {c}" for c in s.captures[:50]]
+    lines += [f"secret {c}" for c in s.secrets]
+    lines += [f"note {n}" for n in s.notes[:50]]
+    if len(s.notes) > 50:
+        lines.append(f"  ... and {len(s.notes) - 50:,} more notes")
+    return lines
+
+
+def _openapi_lines(s: OpenApiSummary) -> list[str]:
+    lines = [
+        f"read {s.source} ({s.version}, {s.schemas:,} schemas): {s.operations:,} operations, "
+        f"{len(s.kept):,} made into steps, {len(s.skipped):,} skipped"
+    ]
+    lines += [f"  skipped {op}: {why}" for op, why in s.skipped]
+    if s.servers:
+        lines.append("servers in the spec (not targeted): " + ", ".join(s.servers[:5]))
+    lines += [f"secret {c}" for c in s.secrets]
+    lines += [f"note {n}" for n in s.notes[:50]]
+    return lines
+
+
+def _summary_data(summary: HarSummary | OpenApiSummary) -> dict[str, object]:
+    if isinstance(summary, HarSummary):
+        return {
+            "files": summary.files,
+            "entries": summary.entries,
+            "kept": summary.kept,
+            "flows": summary.flows,
+            "dropped": dict(summary.dropped),
+            "third_party_hosts": dict(summary.third_party),
+            "hosts": list(summary.hosts),
+            "captures": summary.captures,
+            "secrets": summary.secrets,
+            "notes": summary.notes,
+        }
+    return {
+        "spec": summary.source,
+        "version": summary.version,
+        "schemas": summary.schemas,
+        "operations": summary.operations,
+        "kept": summary.kept,
+        "skipped": [{"operation": op, "reason": why} for op, why in summary.skipped],
+        "servers": summary.servers,
+        "secrets": summary.secrets,
+        "notes": summary.notes,
+    }
+
+
+def source_text(report: SourceReport) -> str:
+    s = report.summary
+    lines = _har_lines(s) if isinstance(s, HarSummary) else _openapi_lines(s)
+    lines += [f"wrote {f}" for f in report.files]
+    if report.check is not None:
+        lines += [line for line in _check_lines(report) if "think quantiles" not in line]
+    return escape.text_lines(lines)
+
+
+def source_json(report: SourceReport) -> str:
+    data = _summary_data(report.summary)
+    data["files_written"] = list(report.files)
+    if report.check is not None:
+        data["check"] = _check_data(report)
+    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+
+
+def render(fmt: str, report: GenerateReport | SourceReport) -> str:
+    if isinstance(report, SourceReport):
+        return source_json(report) if fmt == "json" else source_text(report)
     return json_text(report) if fmt == "json" else text(report)

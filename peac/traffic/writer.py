@@ -53,13 +53,32 @@ def _step(step: StepDraft) -> CommentedMap:
     node["path"] = step.path
     if step.query:
         node["query"] = CommentedMap(step.query)
+    if step.headers:
+        node["headers"] = CommentedMap(step.headers)
+    if step.has_json:
+        node["json"] = _block(step.json)
+    if step.body is not None:
+        node["body"] = step.body
     if step.checks:
         node["checks"] = CommentedSeq([_flow_value(c) for c in step.checks])
+    if step.capture:
+        node["capture"] = CommentedMap({k: _flow(v) for k, v in step.capture.items()})
+        if step.capture_comment:
+            node.yaml_add_eol_comment(comment(step.capture_comment), "capture")
     if step.think is not None:
         node["think"] = _flow_value(step.think)
         if step.think_comment:
             node.yaml_add_eol_comment(comment(step.think_comment), "think")
     return node
+
+
+def _block(value: Any) -> Any:
+    """A JSON body in block style (nested mappings and lists on their own lines)."""
+    if isinstance(value, dict):
+        return CommentedMap({k: _block(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return CommentedSeq([_block(v) for v in value])
+    return value
 
 
 def _yaml() -> YAML:
@@ -100,6 +119,12 @@ def scenario_text(draft: ScenarioDraft) -> str:
     if draft.load_comment:
         lines = [comment(part) for part in draft.load_comment.split("; ")]
         spec.yaml_set_comment_before_after_key("load", before="\n".join(lines), indent=2)
+    if draft.secrets:
+        spec["secrets"] = CommentedMap({k: _flow({"env": v}) for k, v in draft.secrets.items()})
+        if draft.secrets_comment:
+            spec.yaml_set_comment_before_after_key(
+                "secrets", before=comment(draft.secrets_comment), indent=2
+            )
     if draft.feeders:
         feeders = CommentedMap()
         for feeder in draft.feeders:

@@ -18,6 +18,12 @@ class StepDraft:
     think: str | dict[str, Any] | None = None
     comment: str = ""  # after the step's name
     think_comment: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None  # a JSON body (has_json says whether there is one: null is a body too)
+    has_json: bool = False
+    body: str | None = None  # a raw body (form fields)
+    capture: dict[str, dict[str, Any]] = field(default_factory=dict)
+    capture_comment: str = ""
 
 
 @dataclass
@@ -50,6 +56,8 @@ class ScenarioDraft:
     load_comment: str = ""
     target_comment: str = ""
     stage_comments: list[str] = field(default_factory=list)  # one per stage, if any
+    secrets: dict[str, str] = field(default_factory=dict)  # name -> environment variable
+    secrets_comment: str = ""
 
 
 @dataclass
