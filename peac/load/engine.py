@@ -133,6 +133,8 @@ class Engine:
             helpers = await asyncio.gather(
                 monitor_task, progress_task, abort_task, server_task, return_exceptions=True
             )
+            for vu in self.vus:
+                vu.close()
             await asyncio.gather(
                 *(vu.transport.aclose() for vu in self.vus), return_exceptions=True
             )
