@@ -77,6 +77,7 @@ class Engine:
         # CA-bundle loading each, blocking the event loop while VUs are created mid-run).
         self.tls = httpx.create_ssl_context()
         self.lags = hist.new()  # how late arrivals started against their schedule
+        self._lags: list[float] = []  # not yet in ``lags``
 
     def new_vu(self, index: int) -> VirtualUser:
         defaults = self.plan.scenario.spec.defaults
@@ -144,6 +145,8 @@ class Engine:
                 raise outcome
         ended_wall = clock.wall()
         counters = self.recorder.counters
+        timeline = self.recorder.finish()  # flushes the batched durations into the series
+        self._flush_lags()
         health = monitor.verdict(clock.now() - self.start, self.lags)
         return RunResult(
             scenario=self.plan.name,
@@ -160,7 +163,7 @@ class Engine:
             counters=counters,
             series=self.recorder.series,
             iteration_duration=self.recorder.iteration_duration,
-            timeline=self.recorder.finish(),
+            timeline=timeline,
             health=health,
             server=server.result if server else ServerSide(),
         )
@@ -176,7 +179,14 @@ class Engine:
             self.hurry.set()
 
     def record_lag(self, late: float) -> None:
-        hist.record_seconds(self.lags, late)
+        lags = self._lags
+        lags.append(late)
+        if len(lags) >= 4096:  # batched as the recorder batches latencies
+            self._flush_lags()
+
+    def _flush_lags(self) -> None:
+        hist.add_seconds(self.lags, self._lags)
+        self._lags.clear()
 
     async def sleep_until(self, offset: float) -> bool:
         """Sleep until ``offset`` after the start; False when a stop came first."""

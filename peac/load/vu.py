@@ -123,6 +123,7 @@ class VirtualUser:
         self.transport = transport
         self.follow_redirects = follow_redirects
         self.cookies = httpx.Cookies()
+        self.has_cookies = False  # bool(self.cookies) walks the whole jar: kept here instead
         self.connect_timeout = connect_timeout
         # A step whose request never changes (nothing templated) is built once per VU: parsing
         # its URL and headers again for every request was a fifth of the CPU per request.
@@ -228,12 +229,13 @@ class VirtualUser:
     async def _send(self, step: CompiledStep, outgoing: httpx.Request) -> httpx.Response:
         """Through httpx's seam, following redirects when asked (each hop checked)."""
         for hop in range(MAX_REDIRECTS + 1):
-            if self.cookies:
+            if self.has_cookies:
                 self.cookies.set_cookie_header(outgoing)
             response = await self.transport.handle_async_request(outgoing)
             response.request = outgoing
             if "set-cookie" in response.headers:
                 self.cookies.extract_cookies(response)
+                self.has_cookies = bool(self.cookies)
             location = response.headers.get("location")
             if not (self.follow_redirects and response.status_code in REDIRECTS and location):
                 break
@@ -328,7 +330,7 @@ class VirtualUser:
 
     async def _step(self, step: CompiledStep, intended: float | None, rows: dict[str, Any]) -> bool:
         recorder = self.recorder
-        reusable = not step.templated and self.static_defaults and not self.cookies
+        reusable = not step.templated and self.static_defaults and not self.has_cookies
         prepared = self.prepared.get(id(step)) if reusable else None
         request: dict[str, Any] | None = None
         if prepared is None:
@@ -361,7 +363,7 @@ class VirtualUser:
                 outgoing = prepared[0]
             lean = self.lean
             if lean is not None and lean.takes(outgoing):
-                if self.cookies:
+                if self.has_cookies:
                     self.cookies.set_cookie_header(outgoing)
                 exchange = await lean.exchange(outgoing, self.max_body, step.needs_body)
                 code, headers = exchange.status, exchange.headers
@@ -369,6 +371,7 @@ class VirtualUser:
                     self.cookies.extract_cookies(
                         httpx.Response(code, headers=headers, request=outgoing)
                     )
+                    self.has_cookies = bool(self.cookies)
                 if exchange.streamed is not None:  # a content-encoding: read it decoded
                     received, chunks = await self._read(exchange.streamed, step.needs_body)
                 else:

@@ -6,6 +6,7 @@ result files can be inspected outside peac.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from hdrh.histogram import HdrHistogram
@@ -22,6 +23,16 @@ def new() -> HdrHistogram:
 def record_seconds(histogram: HdrHistogram, seconds: float) -> None:
     """Record a duration; values beyond the range are clamped, never dropped."""
     histogram.record_value(min(max(int(seconds * 1e6), LOWEST_US), HIGHEST_US))
+
+
+def add_seconds(histogram: HdrHistogram, seconds: Iterable[float]) -> None:
+    """Record many durations at once, bit for bit as ``record_seconds`` one by one would (the
+    same clamping; equal values go in with one ``record_value(value, count)``): the runner
+    batches its latencies, since hdrh's record_value is pure Python at ~2 us a call."""
+    counted = Counter([min(max(int(s * 1e6), LOWEST_US), HIGHEST_US) for s in seconds])
+    record = histogram.record_value
+    for value, count in counted.items():
+        record(value, count)
 
 
 def encode(histogram: HdrHistogram) -> str:
