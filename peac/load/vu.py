@@ -167,7 +167,8 @@ class VirtualUser:
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
         due = self._due = loop.time() + timeout
-        self._task = asyncio.current_task()
+        if self._task is None:  # a request outside ``iteration`` (never in the runner)
+            self._task = asyncio.current_task()
         self._in_flight = True
         timer = self._timer
         if timer is None or due < self._timer_due:
@@ -305,6 +306,12 @@ class VirtualUser:
 
     async def iteration(self, intended: float | None = None) -> None:
         """Run one flow. ``intended`` is the open model's arrival time (on ``self.clock``)."""
+        task = self._task
+        if task is None or task.done():
+            # The task the deadline cancels. Executors run a VU in one task at a time and
+            # hand it on only when that task has ended (asyncio.current_task is pure Python
+            # on 3.11 and cost more per request than the check).
+            self._task = asyncio.current_task()
         runtime = self.runtime
         flow = runtime.choose_flow(self.rng)
         started = self.clock.now() if intended is None else intended
