@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import gzip
 import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 async def _fault_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -151,3 +153,71 @@ def closed_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return int(port)
+
+
+_COUNTING_SERVER = r"""
+import asyncio, sys
+import httptools
+
+BODY = b"x" * 1024
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 1024\r\nContent-Type: text/plain\r\n\r\n" + BODY
+count = 0
+
+
+class Http(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+        self.parser = httptools.HttpRequestParser(self)
+
+    def data_received(self, data):
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            self.transport.close()
+
+    def on_url(self, url):
+        self.url = url
+
+    def on_message_complete(self):
+        global count
+        if self.url == b"/count":
+            text = str(count).encode()
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(text), text))
+        else:
+            count += 1
+            self.transport.write(RESPONSE)
+
+
+async def main():
+    server = await asyncio.get_running_loop().create_server(Http, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.sleep(3600)
+
+
+asyncio.run(main())
+"""
+
+
+@contextlib.contextmanager
+def counting_server() -> Iterator[tuple[str, Callable[[], int]]]:
+    """A fast HTTP/1.1 server in its own process (so the generator runs at full speed) that
+    answers every request with 1 KB and counts them; yields its base URL and a function that
+    asks it for its count (``GET /count``, not counted)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _COUNTING_SERVER], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        url = f"http://127.0.0.1:{int(process.stdout.readline())}"
+
+        def served() -> int:
+            import httpx
+
+            return int(httpx.get(f"{url}/count", timeout=5).text)
+
+        yield url, served
+    finally:
+        process.kill()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
