@@ -182,7 +182,8 @@ class Http(asyncio.Protocol):
         global count
         if self.url == b"/count":
             text = str(count).encode()
-            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(text), text))
+            head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(text)
+            self.transport.write(head + text)
         else:
             count += 1
             self.transport.write(RESPONSE)
