@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 
 async def _fault_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -222,3 +223,65 @@ def counting_server() -> Iterator[tuple[str, Callable[[], int]]]:
         process.wait(10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@contextlib.contextmanager
+def tls_server(certfile: Path, keyfile: Path) -> Iterator[tuple[str, list[str]]]:
+    """hypercorn serving 1 KB over TLS on 127.0.0.1, offering HTTP/2 and HTTP/1.1 by ALPN, in
+    a background thread; yields its https base URL and the HTTP version of every request it
+    answered."""
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+    from hypercorn.typing import (
+        ASGIReceiveCallable,
+        ASGISendCallable,
+        HTTPResponseBodyEvent,
+        HTTPResponseStartEvent,
+        Scope,
+    )
+
+    seen: list[str] = []
+
+    async def app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        if scope["type"] != "http":  # lifespan: hypercorn goes on without it
+            raise RuntimeError("only http")
+        seen.append(scope["http_version"])
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"1024")],
+            "trailers": False,
+        }
+        await send(start)
+        body: HTTPResponseBodyEvent = {
+            "type": "http.response.body",
+            "body": b"x" * 1024,
+            "more_body": False,
+        }
+        await send(body)
+
+    port = closed_port()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.certfile, config.keyfile = str(certfile), str(keyfile)
+    config.alpn_protocols = ["h2", "http/1.1"]
+    config.accesslog = config.errorlog = None
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        await serve(app, config, shutdown_trigger=stop.wait)
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    for _ in range(200):  # until it listens
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        threading.Event().wait(0.025)
+    try:
+        yield f"https://127.0.0.1:{port}", seen
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()

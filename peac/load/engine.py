@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 
 from peac import __version__
+from peac.errors import InputError
 from peac.load import schedule
 from peac.load.abort import AbortWatch
 from peac.load.clock import Clock, LoopClock
@@ -76,6 +78,11 @@ class Engine:
         # One TLS context for every VU: httpx builds a new one per client otherwise (~30 ms of
         # CA-bundle loading each, blocking the event loop while VUs are created mid-run).
         self.tls = httpx.create_ssl_context()
+        if plan.ca is not None:  # target.ca: a test or internal CA, trusted besides the system's
+            try:
+                self.tls.load_verify_locations(cafile=str(plan.ca))
+            except (ssl.SSLError, OSError) as exc:
+                raise InputError(f"target.ca {plan.ca.name}: cannot be read as PEM") from exc
         self.lags = hist.new()  # how late arrivals started against their schedule
         self._lags: list[float] = []  # not yet in ``lags``
 
