@@ -4,12 +4,14 @@ are always verified; ``target.ca`` adds a CA to trust, a file confined to the re
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trustme
 
+from peac.load.engine import RunOptions, execute
 from peac.spec.compiler import compile_paths
 from peac.spec.plan import ScenarioPlan
 from tests.runner_helpers import run
@@ -50,9 +52,16 @@ def compiled(
     return (plans[0] if plans else None), messages
 
 
-@pytest.mark.parametrize(("http2", "version"), [(False, "1.1"), (True, "2")])
+@pytest.mark.parametrize(
+    ("http2", "transport", "version"),
+    [(False, "lean", "1.1"), (False, "httpx", "1.1"), (True, "lean", "2")],
+)
 def test_https_is_verified_against_the_scenario_ca_over_http1_and_http2(
-    tmp_path: Path, server: tuple[str, list[str], Path], http2: bool, version: str
+    tmp_path: Path,
+    server: tuple[str, list[str], Path],
+    http2: bool,
+    transport: str,
+    version: str,
 ) -> None:
     url, seen, ca = server
     (tmp_path / "ca.pem").write_bytes(ca.read_bytes())
@@ -60,7 +69,8 @@ def test_https_is_verified_against_the_scenario_ca_over_http1_and_http2(
     plan, problems = compiled(tmp_path, url, ", ca: ca.pem", defaults)
     assert plan is not None, problems
     seen.clear()
-    result = run(plan)
+    options = RunOptions(seed=7, environ={}, transport_kind=transport)
+    result = asyncio.run(execute(plan, plan.scenario.spec.load, options))
     c = result.counters
     assert (c.requests, c.failed_requests, c.checks_passed) == (ITERATIONS, 0, ITERATIONS)
     assert c.bytes_received == 1024 * ITERATIONS

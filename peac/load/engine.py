@@ -97,7 +97,7 @@ class Engine:
                 verify=self.tls, http2=defaults.http2, limits=limits, socket_options=NODELAY
             )
             if self.options.transport_kind == "lean" and not defaults.http2:
-                transport = LeanTransport(fallback=transport)
+                transport = LeanTransport(fallback=transport, tls=self.tls)
         vu = VirtualUser(
             index,
             self.runtime,

@@ -4,8 +4,9 @@ httpx's own transport (httpcore) costs most of the CPU per request in a load gen
 (`benchmarks/http_layers.py` measures each layer, this one beside httpx's). This transport keeps
 one keep-alive connection, writes each request in one segment, parses responses with httptools
 (the parser uvicorn uses) and streams the body, so checks, captures and the body-size limit
-work as before. What it does not handle (HTTPS, HEAD,
-proxies, HTTP/2) is passed to httpx's own transport, so behaviour never silently differs.
+work as before. HTTPS over HTTP/1.1 is the same protocol over the event loop's TLS, verified
+with the engine's context. What it does not handle (HEAD, proxies, HTTP/2) is passed to httpx's
+own transport, so behaviour never silently differs.
 
 Besides the seam (``handle_async_request``, an ``httpx.Response`` with a streamed body) it
 offers the runner a second door, ``exchange``: the same request on the same connection, the
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -258,19 +260,26 @@ class Exchange:
 class LeanTransport(httpx.AsyncBaseTransport):
     """One keep-alive HTTP/1.1 connection for one virtual user."""
 
-    def __init__(self, fallback: httpx.AsyncBaseTransport) -> None:
+    def __init__(
+        self, fallback: httpx.AsyncBaseTransport, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.fallback = fallback
+        self.tls = tls  # https over HTTP/1.1 too, verified with this context, when given
         self.connection: _Connection | None = None
         self.origin: tuple[bytes, str, int] | None = None
 
-    @staticmethod
-    def takes(request: httpx.Request) -> bool:
+    def takes(self, request: httpx.Request) -> bool:
         """Whether this transport sends ``request`` itself (not its fallback)."""
-        return request.url.scheme == "http" and request.method != "HEAD"
+        scheme = request.url.scheme
+        return (scheme == "http" or (scheme == "https" and self.tls is not None)) and (
+            request.method != "HEAD"
+        )
 
     async def _ready(self, url: httpx.URL, timeouts: dict[str, Any]) -> _Connection:
         """The open connection to ``url``'s origin, connecting when there is none."""
-        origin = (url.raw_scheme, url.host, url.port or 80)
+        secure = url.scheme == "https"
+        port = url.port or (443 if secure else 80)
+        origin = (url.raw_scheme, url.host, port)
         connection = self.connection
         if (
             connection is None
@@ -280,7 +289,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
         ):
             if connection is not None:
                 self.discard(connection)
-            connection = await self._connect(url.host, url.port or 80, timeouts.get("connect"))
+            connection = await self._connect(url.host, port, timeouts.get("connect"), secure)
             self.connection, self.origin = connection, origin
         return connection
 
@@ -344,14 +353,22 @@ class LeanTransport(httpx.AsyncBaseTransport):
             None,
         )
 
-    async def _connect(self, host: str, port: int, timeout: float | None) -> _Connection:
+    async def _connect(
+        self, host: str, port: int, timeout: float | None, secure: bool
+    ) -> _Connection:
         loop = asyncio.get_running_loop()
+        tls = self.tls if secure else None
         try:
             _, connection = await asyncio.wait_for(
-                loop.create_connection(_Connection, host, port), timeout
+                loop.create_connection(
+                    _Connection, host, port, ssl=tls, server_hostname=host if tls else None
+                ),
+                timeout,
             )
         except TimeoutError:
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
+        except ssl.SSLError as exc:  # a certificate that does not verify, as httpx says it
+            raise httpx.ConnectError(f"TLS with {host}:{port} failed: {exc.reason}") from None
         except OSError as exc:
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc.strerror}") from None
         return connection
