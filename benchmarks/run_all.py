@@ -32,6 +32,7 @@ BENCHMARKS = (
     "open_model_accuracy",
     "http_layers",
     "throughput",
+    "protocols",
 )
 
 
