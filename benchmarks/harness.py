@@ -157,7 +157,7 @@ class Measured:
 
 
 def measured(
-    command: Sequence[str], cwd: Path, *, timeout: float = 900, core: int | None = 0
+    command: Sequence[str], cwd: Path, *, timeout: float = 900, core: int | str | None = 0
 ) -> Measured:
     """Run the command (pinned to ``core``) to its end; its output, CPU and wall time. Any exit
     but 0 is a ToolFailed."""
