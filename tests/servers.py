@@ -225,63 +225,52 @@ def counting_server() -> Iterator[tuple[str, Callable[[], int]]]:
             process.stdout.close()
 
 
+_TLS_SERVER = r"""
+import asyncio, sys
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+certfile, keyfile, port, log = sys.argv[1:5]
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        raise RuntimeError("only http")
+    with open(log, "a") as out:
+        out.write(scope["http_version"] + "\n")
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"1024")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"x" * 1024})
+
+
+config = Config()
+config.bind = [f"127.0.0.1:{port}"]
+config.certfile, config.keyfile = certfile, keyfile
+config.alpn_protocols = ["h2", "http/1.1"]
+config.accesslog = config.errorlog = None
+asyncio.run(serve(app, config))
+"""
+
+
 @contextlib.contextmanager
-def tls_server(certfile: Path, keyfile: Path) -> Iterator[tuple[str, list[str]]]:
+def tls_server(certfile: Path, keyfile: Path) -> Iterator[tuple[str, Callable[[], list[str]]]]:
     """hypercorn serving 1 KB over TLS on 127.0.0.1, offering HTTP/2 and HTTP/1.1 by ALPN, in
-    a background thread; yields its https base URL and the HTTP version of every request it
-    answered."""
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-    from hypercorn.typing import (
-        ASGIReceiveCallable,
-        ASGISendCallable,
-        HTTPResponseBodyEvent,
-        HTTPResponseStartEvent,
-        Scope,
-    )
-
-    seen: list[str] = []
-
-    async def app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
-        if scope["type"] != "http":  # lifespan: hypercorn goes on without it
-            raise RuntimeError("only http")
-        seen.append(scope["http_version"])
-        start: HTTPResponseStartEvent = {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"1024")],
-            "trailers": False,
-        }
-        await send(start)
-        body: HTTPResponseBodyEvent = {
-            "type": "http.response.body",
-            "body": b"x" * 1024,
-            "more_body": False,
-        }
-        await send(body)
-
+    its own process; yields its https base URL and a function giving the HTTP version of every
+    request it answered so far."""
     port = closed_port()
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.certfile, config.keyfile = str(certfile), str(keyfile)
-    config.alpn_protocols = ["h2", "http/1.1"]
-    config.accesslog = config.errorlog = None
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        await serve(app, config, shutdown_trigger=stop.wait)
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    for _ in range(200):  # until it listens
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        threading.Event().wait(0.025)
+    log = certfile.parent / "versions.log"
+    log.write_text("")
+    command = [sys.executable, "-c", _TLS_SERVER, str(certfile), str(keyfile), str(port), str(log)]
+    process = subprocess.Popen(command)
     try:
-        yield f"https://127.0.0.1:{port}", seen
+        for _ in range(400):  # until it listens
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None:
+                raise RuntimeError("hypercorn exited")
+            threading.Event().wait(0.025)
+        yield f"https://127.0.0.1:{port}", lambda: log.read_text().split()
     finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
-        loop.close()
+        process.kill()
+        process.wait(10)

@@ -203,6 +203,11 @@ class Engine:
             # or a rate the machine cannot keep up with would never yield.
             await asyncio.sleep(0)
             return not self.stop.is_set()
+        if delay < 0.01:
+            # The next arrival is near (high rates): a plain timer. Waiting on the stop event
+            # too costs a task per arrival, and a stop is still seen within 10 ms.
+            await asyncio.sleep(delay)
+            return not self.stop.is_set()
         try:
             await asyncio.wait_for(self.stop.wait(), timeout=delay)
         except TimeoutError:
