@@ -157,7 +157,7 @@ class Measured:
 
 
 def measured(
-    command: Sequence[str], cwd: Path, *, timeout: float = 900, core: int | None = 0
+    command: Sequence[str], cwd: Path, *, timeout: float = 900, core: int | str | None = 0
 ) -> Measured:
     """Run the command (pinned to ``core``) to its end; its output, CPU and wall time. Any exit
     but 0 is a ToolFailed."""
@@ -236,14 +236,19 @@ def nginx(*, locust: bool = False) -> Iterator[str]:
             process.wait(10)
 
 
-def write_scenario(work: Path, base_url: str, load: str, path: str = "/1k") -> Path:
-    """A one-step scenario file in ``work`` (made a repository root); returns its path."""
+def write_scenario(
+    work: Path, base_url: str, load: str, path: str = "/1k", *, ca: str = "", http2: bool = False
+) -> Path:
+    """A one-step scenario file in ``work`` (made a repository root); returns its path. ``ca``:
+    a PEM file in ``work`` for target.ca; ``http2``: defaults.http2."""
     (work / ".git").mkdir(parents=True, exist_ok=True)
     scenario = work / "s.yaml"
+    target = f"base_url: '{base_url}'" + (f", ca: {ca}" if ca else "")
     scenario.write_text(
         "apiVersion: peac/v1\nkind: Scenario\nmetadata: {name: bench}\nspec:\n"
-        f"  target: {{base_url: '{base_url}'}}\n  load: {load}\n"
-        f"  flows: [{{name: get, steps: [{{path: {path}}}]}}]\n"
+        f"  target: {{{target}}}\n  load: {load}\n"
+        + ("  defaults: {http2: true}\n" if http2 else "")
+        + f"  flows: [{{name: get, steps: [{{path: {path}}}]}}]\n"
     )
     return scenario
 

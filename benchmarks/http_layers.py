@@ -3,8 +3,11 @@
 1. a raw asyncio protocol with the httptools parser (the floor of Python + uvloop),
 2. an ``httpx.Request`` handed straight to a minimal httptools transport (a probe: keep-alive GET
    only, no timeouts, no streaming),
-3. an ``httpx.Request`` handed straight to peac's own transport (``peac.load.transport``): what
-   `peac run` does by default (no AsyncClient unless a step follows redirects),
+3. an ``httpx.Request`` handed straight to peac's own transport (``peac.load.transport``) at
+   httpx's seam, an ``httpx.Response`` with a streamed body (a step with a content-encoding or
+   redirects to follow; other transports),
+3b. one prepared ``httpx.Request`` sent again and again through that transport's ``exchange``,
+   the whole response in one wake-up and no ``httpx.Response``: what `peac run` does by default,
 4. an ``httpx.Request`` handed straight to httpx's own one-connection transport (httpcore): what
    `peac run --transport httpx` does,
 5. ``httpx.AsyncClient`` over peac's transport: `peac run` when redirects are followed,
@@ -144,6 +147,16 @@ def _probe(port: int, seconds: float) -> None:
     async def peac_transport() -> object:
         return direct(LeanTransport(fallback=httpx_transport()))
 
+    async def peac_exchange() -> object:
+        transport = LeanTransport(fallback=httpx_transport())
+        request = httpx.Request("GET", url, extensions={"peac.reused": True})
+
+        async def step() -> tuple[int, int]:
+            exchange = await transport.exchange(request, 1 << 30, False)
+            return exchange.status, exchange.received
+
+        return step
+
     async def own_transport() -> object:
         return direct(httpx_transport())
 
@@ -159,6 +172,7 @@ def _probe(port: int, seconds: float) -> None:
         ("raw httptools protocol", raw),
         ("Request -> probe transport", probe_transport),
         ("Request -> peac transport", peac_transport),
+        ("prepared Request -> peac exchange", peac_exchange),
         ("Request -> httpx transport", own_transport),
         ("AsyncClient + peac transport", client_peac),
         ("AsyncClient + httpx transport", client_httpx),

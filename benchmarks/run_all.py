@@ -1,7 +1,7 @@
 """Run every benchmark as a subprocess, print a table of their checks and exit non-zero if any
 check missed, any benchmark failed or ran past its time limit.
 
-    .venv/bin/python benchmarks/run_all.py --quick     # 70-100 s on 2 cores (CI)
+    .venv/bin/python benchmarks/run_all.py --quick     # about 130 s on 2 cores (CI)
     .venv/bin/python benchmarks/run_all.py             # the full benchmarks (about 7 minutes)
     .venv/bin/python benchmarks/run_all.py --quick throughput memory   # some of them
 """
@@ -32,6 +32,7 @@ BENCHMARKS = (
     "open_model_accuracy",
     "http_layers",
     "throughput",
+    "protocols",
 )
 
 

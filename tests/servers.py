@@ -7,8 +7,11 @@ import asyncio
 import contextlib
 import gzip
 import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 
 async def _fault_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -151,3 +154,123 @@ def closed_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return int(port)
+
+
+_COUNTING_SERVER = r"""
+import asyncio, sys
+import httptools
+
+BODY = b"x" * 1024
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 1024\r\nContent-Type: text/plain\r\n\r\n" + BODY
+count = 0
+
+
+class Http(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+        self.parser = httptools.HttpRequestParser(self)
+
+    def data_received(self, data):
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            self.transport.close()
+
+    def on_url(self, url):
+        self.url = url
+
+    def on_message_complete(self):
+        global count
+        if self.url == b"/count":
+            text = str(count).encode()
+            head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(text)
+            self.transport.write(head + text)
+        else:
+            count += 1
+            self.transport.write(RESPONSE)
+
+
+async def main():
+    server = await asyncio.get_running_loop().create_server(Http, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.sleep(3600)
+
+
+asyncio.run(main())
+"""
+
+
+@contextlib.contextmanager
+def counting_server() -> Iterator[tuple[str, Callable[[], int]]]:
+    """A fast HTTP/1.1 server in its own process (so the generator runs at full speed) that
+    answers every request with 1 KB and counts them; yields its base URL and a function that
+    asks it for its count (``GET /count``, not counted)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _COUNTING_SERVER], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        url = f"http://127.0.0.1:{int(process.stdout.readline())}"
+
+        def served() -> int:
+            import httpx
+
+            return int(httpx.get(f"{url}/count", timeout=5).text)
+
+        yield url, served
+    finally:
+        process.kill()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+_TLS_SERVER = r"""
+import asyncio, sys
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+certfile, keyfile, port, log = sys.argv[1:5]
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        raise RuntimeError("only http")
+    with open(log, "a") as out:
+        out.write(scope["http_version"] + "\n")
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"1024")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"x" * 1024})
+
+
+config = Config()
+config.bind = [f"127.0.0.1:{port}"]
+config.certfile, config.keyfile = certfile, keyfile
+config.alpn_protocols = ["h2", "http/1.1"]
+config.accesslog = config.errorlog = None
+asyncio.run(serve(app, config))
+"""
+
+
+@contextlib.contextmanager
+def tls_server(certfile: Path, keyfile: Path) -> Iterator[tuple[str, Callable[[], list[str]]]]:
+    """hypercorn serving 1 KB over TLS on 127.0.0.1, offering HTTP/2 and HTTP/1.1 by ALPN, in
+    its own process; yields its https base URL and a function giving the HTTP version of every
+    request it answered so far."""
+    port = closed_port()
+    log = certfile.parent / "versions.log"
+    log.write_text("")
+    command = [sys.executable, "-c", _TLS_SERVER, str(certfile), str(keyfile), str(port), str(log)]
+    process = subprocess.Popen(command)
+    try:
+        for _ in range(400):  # until it listens
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None:
+                raise RuntimeError("hypercorn exited")
+            threading.Event().wait(0.025)
+        yield f"https://127.0.0.1:{port}", lambda: log.read_text().split()
+    finally:
+        process.kill()
+        process.wait(10)

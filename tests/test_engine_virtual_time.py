@@ -226,6 +226,32 @@ def test_a_trickling_server_hits_the_whole_request_deadline(tmp_path: Path) -> N
     assert quantiles.stat_seconds(result.latency(), "max") == pytest.approx(2.0, rel=1e-3)
 
 
+def test_each_request_keeps_its_own_deadline_across_steps_and_iterations(tmp_path: Path) -> None:
+    """The deadline is one timer per VU, re-armed lazily: a short timeout after a long one
+    (the timer armed 10 s out must be brought forward) times out exactly on its own, again
+    in every iteration."""
+    plan = plan_for(
+        tmp_path,
+        "{executor: per-vu-iterations, vus: 1, iterations: 3}",
+        "    - name: h\n      steps:\n"
+        "        - {path: /fast, timeout: 10s, name: fast}\n"
+        "        - {path: /slow, timeout: 1s, name: slow}\n",
+    )
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep({"/fast": 0.25, "/slow": 2.0}[request.url.path])
+        return httpx.Response(200)
+
+    result = run(plan, handler)
+    c = result.counters
+    assert (c.requests, c.failures["timeout"]) == (6, 3)  # a failed step ends its iteration
+    fast, slow = (result.latency(step) for step in ("fast", "slow"))
+    assert quantiles.stat_seconds(fast, "max") == pytest.approx(0.25, rel=1e-3)
+    assert quantiles.stat_seconds(slow, "min") == pytest.approx(1.0, rel=1e-3)
+    assert quantiles.stat_seconds(slow, "max") == pytest.approx(1.0, rel=1e-3)
+    assert result.duration == pytest.approx(3 * 1.25, rel=1e-3)
+
+
 def test_requests_cut_off_at_the_graceful_stop_are_counted_as_timeouts(tmp_path: Path) -> None:
     plan = plan_for(
         tmp_path,

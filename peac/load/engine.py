@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 
 from peac import __version__
+from peac.errors import InputError
 from peac.load import schedule
 from peac.load.abort import AbortWatch
 from peac.load.clock import Clock, LoopClock
@@ -76,7 +78,13 @@ class Engine:
         # One TLS context for every VU: httpx builds a new one per client otherwise (~30 ms of
         # CA-bundle loading each, blocking the event loop while VUs are created mid-run).
         self.tls = httpx.create_ssl_context()
+        if plan.ca is not None:  # target.ca: a test or internal CA, trusted besides the system's
+            try:
+                self.tls.load_verify_locations(cafile=str(plan.ca))
+            except (ssl.SSLError, OSError) as exc:
+                raise InputError(f"target.ca {plan.ca.name}: cannot be read as PEM") from exc
         self.lags = hist.new()  # how late arrivals started against their schedule
+        self._lags: list[float] = []  # not yet in ``lags``
 
     def new_vu(self, index: int) -> VirtualUser:
         defaults = self.plan.scenario.spec.defaults
@@ -89,7 +97,7 @@ class Engine:
                 verify=self.tls, http2=defaults.http2, limits=limits, socket_options=NODELAY
             )
             if self.options.transport_kind == "lean" and not defaults.http2:
-                transport = LeanTransport(fallback=transport)
+                transport = LeanTransport(fallback=transport, tls=self.tls)
         vu = VirtualUser(
             index,
             self.runtime,
@@ -133,6 +141,8 @@ class Engine:
             helpers = await asyncio.gather(
                 monitor_task, progress_task, abort_task, server_task, return_exceptions=True
             )
+            for vu in self.vus:
+                vu.close()
             await asyncio.gather(
                 *(vu.transport.aclose() for vu in self.vus), return_exceptions=True
             )
@@ -142,6 +152,8 @@ class Engine:
                 raise outcome
         ended_wall = clock.wall()
         counters = self.recorder.counters
+        timeline = self.recorder.finish()  # flushes the batched durations into the series
+        self._flush_lags()
         health = monitor.verdict(clock.now() - self.start, self.lags)
         return RunResult(
             scenario=self.plan.name,
@@ -158,7 +170,7 @@ class Engine:
             counters=counters,
             series=self.recorder.series,
             iteration_duration=self.recorder.iteration_duration,
-            timeline=self.recorder.finish(),
+            timeline=timeline,
             health=health,
             server=server.result if server else ServerSide(),
         )
@@ -174,7 +186,14 @@ class Engine:
             self.hurry.set()
 
     def record_lag(self, late: float) -> None:
-        hist.record_seconds(self.lags, late)
+        lags = self._lags
+        lags.append(late)
+        if len(lags) >= 4096:  # batched as the recorder batches latencies
+            self._flush_lags()
+
+    def _flush_lags(self) -> None:
+        hist.add_seconds(self.lags, self._lags)
+        self._lags.clear()
 
     async def sleep_until(self, offset: float) -> bool:
         """Sleep until ``offset`` after the start; False when a stop came first."""
@@ -183,6 +202,11 @@ class Engine:
             # Behind schedule: still let the loop run (signal handlers, VUs, the abort watch),
             # or a rate the machine cannot keep up with would never yield.
             await asyncio.sleep(0)
+            return not self.stop.is_set()
+        if delay < 0.01:
+            # The next arrival is near (high rates): a plain timer. Waiting on the stop event
+            # too costs a task per arrival, and a stop is still seen within 10 ms.
+            await asyncio.sleep(delay)
             return not self.stop.is_set()
         try:
             await asyncio.wait_for(self.stop.wait(), timeout=delay)

@@ -4,8 +4,16 @@ httpx's own transport (httpcore) costs most of the CPU per request in a load gen
 (`benchmarks/http_layers.py` measures each layer, this one beside httpx's). This transport keeps
 one keep-alive connection, writes each request in one segment, parses responses with httptools
 (the parser uvicorn uses) and streams the body, so checks, captures and the body-size limit
-work as before. What it does not handle (HTTPS, HEAD,
-proxies, HTTP/2) is passed to httpx's own transport, so behaviour never silently differs.
+work as before. HTTPS over HTTP/1.1 is the same protocol over the event loop's TLS, verified
+with the engine's context. What it does not handle (HEAD, proxies, HTTP/2) is passed to httpx's
+own transport, so behaviour never silently differs.
+
+Besides the seam (``handle_async_request``, an ``httpx.Response`` with a streamed body) it
+offers the runner a second door, ``exchange``: the same request on the same connection, the
+whole response gathered by the parser's callbacks and handed over in one wake-up, without an
+``httpx.Response`` (building one, with its header normalisation and stream wrappers, cost more
+than parsing the response). A response with a content-encoding still goes through
+``httpx.Response``, whose decoders the runner reads it with.
 
 Errors are httpx's own exception types, so the runner counts them under the same kinds.
 """
@@ -15,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -22,20 +31,71 @@ import httptools
 import httpx
 
 MAX_HEAD = 64 * 1024  # bytes of status line and headers, as httpx's own transport allows
+_UNLIMITED = 1 << 62
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 class _Connection(asyncio.Protocol):
-    """One TCP connection; parses responses and queues their parts for the reader."""
+    """One TCP connection. The parser's callbacks gather the current response (status,
+    headers, body chunks) here and wake the one reader when it has something to act on: in
+    ``stream`` mode at the head and at every body chunk, otherwise only at the end, at a
+    failure, or once the body is past ``limit`` bytes."""
 
     def __init__(self) -> None:
         self.parser = httptools.HttpResponseParser(self)
         self.transport: asyncio.Transport | None = None
-        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self.headers: list[tuple[bytes, bytes]] = []
+        self.loop = asyncio.get_running_loop()
+        self.waiter: asyncio.Future[bool] | None = None
         self.closed = False
         self.reusable = True
         self.in_head = True  # until the headers of the current response are complete
         self.head_bytes = 0
+        # The current exchange
+        self.stream = False
+        self.limit = _UNLIMITED
+        self.keep = True
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunks: list[bytes] = []
+        self.received = 0
+        self.has_head = False
+        self.complete = False
+        self.encoded = False  # a content-encoding header: the body needs httpx's decoders
+        self.cookies = False  # a set-cookie header
+        self.failure: tuple[str, Any] | None = None
+
+    def begin(self, stream: bool, limit: int, keep: bool = True) -> None:
+        """Get ready for the response to the request about to be written (``keep``: keep the
+        body's chunks, else only count them)."""
+        self.stream = stream
+        self.limit = limit
+        self.keep = keep
+        self.chunks = []
+        self.received = 0
+        self.has_head = self.complete = False
+
+    async def wait(self, timeout: float | None) -> bool:
+        """Until woken (True) or ``timeout`` seconds passed (False)."""
+        waiter: asyncio.Future[bool] = self.loop.create_future()
+        self.waiter = waiter
+        if timeout is None:
+            return await waiter
+        timer = self.loop.call_later(timeout, _expire, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(True)
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -66,26 +126,37 @@ class _Connection(asyncio.Protocol):
     def _fail(self, why: str) -> None:
         self.reusable = False
         self.closed = True
-        self.events.put_nowait(("error", httpx.RemoteProtocolError(why)))
+        if self.failure is None:
+            self.failure = ("error", httpx.RemoteProtocolError(why))
         if self.transport is not None:
             self.transport.close()
+        self._wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.reusable = False
-        self.events.put_nowait(("lost", exc))
+        if self.failure is None:
+            self.failure = ("lost", exc)
+        self._wake()
 
     # httptools callbacks
     def on_message_begin(self) -> None:
         self.headers = []
         self.in_head = True
         self.head_bytes = 0
+        self.encoded = self.cookies = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.head_bytes += len(name) + len(value)
         if self.head_bytes > MAX_HEAD or len(self.headers) >= 1000:
             raise httptools.HttpParserError("headers too large")
         self.headers.append((name, value))
+        # Only two names matter to the runner; their lengths rule out most others cheaply.
+        size = len(name)
+        if size == 10 and name.lower() == b"set-cookie":
+            self.cookies = True
+        elif size == 16 and name.lower() == b"content-encoding":
+            self.encoded = True
 
     def on_headers_complete(self) -> None:
         self.in_head = False
@@ -93,14 +164,32 @@ class _Connection(asyncio.Protocol):
         if status >= 200:
             if not self.parser.should_keep_alive():
                 self.reusable = False
-            self.events.put_nowait(("head", (status, self.headers)))
+            self.status = status
+            self.has_head = True
+            if self.encoded:  # read through httpx's decoders: streamed, the decoded size counts
+                self.stream = True
+                self.limit = _UNLIMITED
+            if self.stream:
+                self._wake()
 
     def on_body(self, body: bytes) -> None:
-        self.events.put_nowait(("body", body))
+        received = self.received
+        if received > self.limit:  # past the limit already: the reader stopped there
+            return
+        self.received = received = received + len(body)
+        if received > self.limit:  # counted, not kept, as when reading a stream
+            self._wake()
+            return
+        if self.stream:
+            self.chunks.append(body)
+            self._wake()
+        elif self.keep:
+            self.chunks.append(body)
 
     def on_message_complete(self) -> None:
         if self.parser.get_status_code() >= 200:  # 1xx interim responses are skipped
-            self.events.put_nowait(("end", None))
+            self.complete = True
+            self._wake()
 
 
 class _Body(httpx.AsyncByteStream):
@@ -111,15 +200,23 @@ class _Body(httpx.AsyncByteStream):
         self.complete = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        while not self.complete:
-            kind, value = await self.owner.next_event(self.connection, self.read_timeout)
-            if kind == "body":
-                yield value
-            elif kind == "end":
+        connection = self.connection
+        connection.stream = True
+        while True:
+            if connection.chunks:
+                chunks, connection.chunks = connection.chunks, []
+                for chunk in chunks:
+                    yield chunk
+                continue
+            if connection.complete:
                 self.complete = True
-            else:
-                self.owner.discard(self.connection)
-                raise _error(kind, value, "while reading the body")
+                return
+            if connection.failure is not None:
+                self.owner.discard(connection)
+                raise _error(*connection.failure, "while reading the body")
+            if not await connection.wait(self.read_timeout):
+                self.owner.discard(connection)
+                raise httpx.ReadTimeout("timed out waiting for the server")
 
     async def aclose(self) -> None:
         if not self.complete or not self.connection.reusable:
@@ -135,20 +232,54 @@ def _error(kind: str, value: Any, when: str) -> httpx.TransportError:
     return httpx.RemoteProtocolError(f"server disconnected {when}")
 
 
+class Exchange:
+    """A whole response read by ``LeanTransport.exchange``: what the runner records and checks.
+    ``body`` holds the chunks as they came (past ``limit``: those up to the one that crossed
+    it, and the connection is dropped); ``streamed`` is set instead when the response has a
+    content-encoding, for the runner to read through httpx's decoders."""
+
+    __slots__ = ("chunks", "cookies", "headers", "received", "status", "streamed")
+
+    def __init__(
+        self,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        chunks: list[bytes],
+        received: int,
+        cookies: bool,
+        streamed: httpx.Response | None,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.chunks = chunks
+        self.received = received
+        self.cookies = cookies
+        self.streamed = streamed
+
+
 class LeanTransport(httpx.AsyncBaseTransport):
     """One keep-alive HTTP/1.1 connection for one virtual user."""
 
-    def __init__(self, fallback: httpx.AsyncBaseTransport) -> None:
+    def __init__(
+        self, fallback: httpx.AsyncBaseTransport, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.fallback = fallback
+        self.tls = tls  # https over HTTP/1.1 too, verified with this context, when given
         self.connection: _Connection | None = None
         self.origin: tuple[bytes, str, int] | None = None
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.scheme != "http" or request.method == "HEAD":
-            return await self.fallback.handle_async_request(request)
-        timeouts = request.extensions.get("timeout", {})
-        origin = (url.raw_scheme, url.host, url.port or 80)
+    def takes(self, request: httpx.Request) -> bool:
+        """Whether this transport sends ``request`` itself (not its fallback)."""
+        scheme = request.url.scheme
+        return (scheme == "http" or (scheme == "https" and self.tls is not None)) and (
+            request.method != "HEAD"
+        )
+
+    async def _ready(self, url: httpx.URL, timeouts: dict[str, Any]) -> _Connection:
+        """The open connection to ``url``'s origin, connecting when there is none."""
+        secure = url.scheme == "https"
+        port = url.port or (443 if secure else 80)
+        origin = (url.raw_scheme, url.host, port)
         connection = self.connection
         if (
             connection is None
@@ -158,33 +289,86 @@ class LeanTransport(httpx.AsyncBaseTransport):
         ):
             if connection is not None:
                 self.discard(connection)
-            connection = await self._connect(url.host, url.port or 80, timeouts.get("connect"))
+            connection = await self._connect(url.host, port, timeouts.get("connect"), secure)
             self.connection, self.origin = connection, origin
+        return connection
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.takes(request):
+            return await self.fallback.handle_async_request(request)
+        timeouts = request.extensions.get("timeout", {})
+        connection = await self._ready(request.url, timeouts)
+        connection.begin(True, _UNLIMITED)
+        read_timeout = timeouts.get("read")
         try:
             await self._write(connection, request)
-            kind, value = await self.next_event(connection, timeouts.get("read"))
+            while not connection.has_head:
+                if connection.failure is not None:
+                    raise _error(*connection.failure, "before answering")
+                if not await connection.wait(read_timeout):
+                    raise httpx.ReadTimeout("timed out waiting for the server")
         except BaseException:  # cancelled (the request's deadline) or failed: never reuse
             self.discard(connection)
             raise
-        if kind != "head":
-            self.discard(connection)
-            raise _error(kind, value, "before answering")
-        status, headers = value
+        return self._response(connection, read_timeout)
+
+    def _response(self, connection: _Connection, read_timeout: float | None) -> httpx.Response:
         return httpx.Response(
-            status,
-            headers=headers,
-            stream=_Body(self, connection, timeouts.get("read")),
+            connection.status,
+            headers=connection.headers,
+            stream=_Body(self, connection, read_timeout),
             extensions={"http_version": b"HTTP/1.1"},
         )
 
-    async def _connect(self, host: str, port: int, timeout: float | None) -> _Connection:
+    async def exchange(self, request: httpx.Request, limit: int, keep: bool) -> Exchange:
+        """Send ``request`` (one this transport ``takes``) and read its whole response, the
+        body up to the chunk that crosses ``limit`` bytes (its chunks only when ``keep``). No
+        read timeout: the caller bounds the whole exchange by its own deadline."""
+        connection = await self._ready(request.url, request.extensions.get("timeout", {}))
+        connection.begin(False, limit, keep)
+        try:
+            await self._write(connection, request)
+            while True:
+                if connection.encoded and connection.has_head:
+                    timeouts = request.extensions.get("timeout", {})
+                    streamed = self._response(connection, timeouts.get("read"))
+                    return Exchange(connection.status, connection.headers, [], 0, True, streamed)
+                if connection.complete or connection.received > limit:
+                    break
+                if connection.failure is not None:
+                    when = "while reading the body" if connection.has_head else "before answering"
+                    raise _error(*connection.failure, when)
+                await connection.wait(None)
+        except BaseException:  # cancelled (the request's deadline) or failed: never reuse
+            self.discard(connection)
+            raise
+        if not connection.complete or not connection.reusable:
+            self.discard(connection)
+        return Exchange(
+            connection.status,
+            connection.headers,
+            connection.chunks,
+            connection.received,
+            connection.cookies,
+            None,
+        )
+
+    async def _connect(
+        self, host: str, port: int, timeout: float | None, secure: bool
+    ) -> _Connection:
         loop = asyncio.get_running_loop()
+        tls = self.tls if secure else None
         try:
             _, connection = await asyncio.wait_for(
-                loop.create_connection(_Connection, host, port), timeout
+                loop.create_connection(
+                    _Connection, host, port, ssl=tls, server_hostname=host if tls else None
+                ),
+                timeout,
             )
         except TimeoutError:
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
+        except ssl.SSLError as exc:  # a certificate that does not verify, as httpx says it
+            raise httpx.ConnectError(f"TLS with {host}:{port} failed: {exc.reason}") from None
         except OSError as exc:
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc.strerror}") from None
         return connection
@@ -207,17 +391,6 @@ class LeanTransport(httpx.AsyncBaseTransport):
         if "transfer-encoding" in request.headers:  # a streamed body of unknown length
             body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
         return b"".join(lines) + b"\r\n" + body
-
-    async def next_event(self, connection: _Connection, timeout: float | None) -> tuple[str, Any]:
-        events = connection.events
-        if not events.empty():  # small responses are usually parsed whole already
-            return events.get_nowait()
-        try:
-            async with asyncio.timeout(timeout):
-                return await events.get()
-        except TimeoutError:
-            self.discard(connection)
-            raise httpx.ReadTimeout("timed out waiting for the server") from None
 
     def discard(self, connection: _Connection) -> None:
         connection.reusable = False

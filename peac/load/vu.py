@@ -9,10 +9,8 @@ numbers instead of being hidden (coordinated omission); ``service_time`` runs fr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,6 +20,7 @@ from peac import __version__
 from peac.load.clock import Clock
 from peac.load.recorder import Recorder
 from peac.load.runtime import CompiledCheck, CompiledStep, Runtime, render, varies
+from peac.load.transport import LeanTransport
 
 DEFAULT_HEADERS = {
     "Accept": "*/*",
@@ -42,15 +41,29 @@ _REQUEST_ERRORS: tuple[tuple[type[Exception], str], ...] = (
 
 
 class _Response:
-    """What checks and captures look at; the body only when they need it."""
+    """What checks and captures look at; the body only when they need it. The headers are
+    made an ``httpx.Headers`` only when a check or capture reads them."""
 
-    def __init__(self, status: int, headers: httpx.Headers, body: bytes, elapsed: float) -> None:
+    def __init__(
+        self,
+        status: int,
+        headers: httpx.Headers | list[tuple[bytes, bytes]],
+        body: bytes,
+        elapsed: float,
+    ) -> None:
         self.status = status
-        self.headers = headers
+        self._headers = headers
         self.body = body
         self.elapsed = elapsed
         self._json: Any = None
         self._parsed = False
+
+    @property
+    def headers(self) -> httpx.Headers:
+        headers = self._headers
+        if not isinstance(headers, httpx.Headers):
+            headers = self._headers = httpx.Headers(headers)
+        return headers
 
     @property
     def text(self) -> str:
@@ -73,6 +86,7 @@ def _failure_for(exc: Exception) -> str:
     return "other"
 
 
+_STATUS_CLASS = tuple(f"{n}xx" for n in range(6))
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
 
@@ -109,11 +123,28 @@ class VirtualUser:
         self.transport = transport
         self.follow_redirects = follow_redirects
         self.cookies = httpx.Cookies()
+        self.has_cookies = False  # bool(self.cookies) walks the whole jar: kept here instead
         self.connect_timeout = connect_timeout
         # A step whose request never changes (nothing templated) is built once per VU: parsing
         # its URL and headers again for every request was a fifth of the CPU per request.
-        self.prepared: dict[int, httpx.Request] = {}
+        self.prepared: dict[int, tuple[httpx.Request, int]] = {}
         self.static_defaults = not any(varies(v) for _, v in runtime.default_headers)
+        # The lean transport's own door, when redirects need no hop-by-hop handling: no
+        # httpx.Response per request (see transport.py).
+        self.lean = (
+            transport if isinstance(transport, LeanTransport) and not follow_redirects else None
+        )
+        # The whole-request deadline: one loop timer per VU, re-armed only when it fires (an
+        # asyncio.timeout context per request cost a timer, a context object and a
+        # cancellation scope each time). It cancels the VU's task only while a request is in
+        # flight and past its own deadline.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = 0.0
+        self._due = 0.0
+        self._in_flight = False
+        self._expired = False
 
     def _may_send(self, url: httpx.URL, secrets: frozenset[str]) -> bool:
         """Whether a request carrying ``secrets`` may go to ``url``'s host."""
@@ -130,38 +161,82 @@ class VirtualUser:
             return False
         return parsed.scheme in ("http", "https") and self._may_send(parsed, secrets)
 
-    @contextlib.asynccontextmanager
-    async def _send(
-        self, step: CompiledStep, request: dict[str, Any]
-    ) -> AsyncIterator[httpx.Response]:
-        reusable = not step.templated and self.static_defaults and not self.cookies
-        outgoing = self.prepared.get(id(step)) if reusable else None
-        if outgoing is None:
-            outgoing = httpx.Request(
-                request["method"],
-                request["url"],
-                params=request.get("params"),
-                headers={**DEFAULT_HEADERS, **request["headers"]},
-                content=request.get("content"),
-                extensions={
-                    "timeout": {
-                        "connect": self.connect_timeout,
-                        "read": step.timeout,
-                        "write": step.timeout,
-                        "pool": step.timeout,
-                    },
-                    "peac.reused": reusable,
+    def _arm(self, timeout: float) -> None:
+        """Start the deadline of the request about to be sent: ``timeout`` seconds from now."""
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        due = self._due = loop.time() + timeout
+        if self._task is None:  # a request outside ``iteration`` (never in the runner)
+            self._task = asyncio.current_task()
+        self._in_flight = True
+        timer = self._timer
+        if timer is None or due < self._timer_due:
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(due, self._expire)
+            self._timer_due = due
+
+    def _expire(self) -> None:
+        self._timer = None
+        if not self._in_flight or self._task is None:
+            return
+        if self._due <= self._timer_due:  # this request's own deadline has come
+            self._expired = True
+            self._task.cancel()
+        else:  # armed for an earlier request: wait for this one's deadline
+            assert self._loop is not None
+            self._timer = self._loop.call_at(self._due, self._expire)
+            self._timer_due = self._due
+
+    def _timed_out(self) -> bool:
+        """Whether the cancellation being handled is this VU's deadline (and nothing else's:
+        a run's graceful stop that cancels at the same time still stops the task)."""
+        if not self._expired:
+            return False
+        self._expired = False
+        assert self._task is not None
+        return self._task.uncancel() == 0
+
+    def close(self) -> None:
+        """Drop the deadline timer (the run is over)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _outgoing(
+        self, step: CompiledStep, request: dict[str, Any], reusable: bool
+    ) -> httpx.Request:
+        outgoing = httpx.Request(
+            request["method"],
+            request["url"],
+            params=request.get("params"),
+            headers={**DEFAULT_HEADERS, **request["headers"]},
+            content=request.get("content"),
+            extensions={
+                "timeout": {
+                    "connect": self.connect_timeout,
+                    "read": step.timeout,
+                    "write": step.timeout,
+                    "pool": step.timeout,
                 },
-            )
-            if reusable:
-                self.prepared[id(step)] = outgoing
+                "peac.reused": reusable,
+            },
+        )
+        if reusable:
+            self.prepared[id(step)] = (outgoing, len(request.get("content") or b""))
+        return outgoing
+
+    async def _send(self, step: CompiledStep, outgoing: httpx.Request) -> httpx.Response:
+        """Through httpx's seam, following redirects when asked (each hop checked)."""
         for hop in range(MAX_REDIRECTS + 1):
-            if self.cookies:
+            if self.has_cookies:
                 self.cookies.set_cookie_header(outgoing)
             response = await self.transport.handle_async_request(outgoing)
             response.request = outgoing
             if "set-cookie" in response.headers:
                 self.cookies.extract_cookies(response)
+                self.has_cookies = bool(self.cookies)
             location = response.headers.get("location")
             if not (self.follow_redirects and response.status_code in REDIRECTS and location):
                 break
@@ -169,10 +244,27 @@ class VirtualUser:
             if hop == MAX_REDIRECTS:
                 raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")
             outgoing = self._next_hop(outgoing, response.status_code, location, step.secrets)
+        return response
+
+    async def _read(self, raw: httpx.Response, keep: bool) -> tuple[int, list[bytes]]:
+        """The body of a streamed response: bytes received (up to the chunk that crossed
+        the size limit) and, when ``keep``, the chunks. Closes the response."""
+        received = 0
+        chunks: list[bytes] = []
         try:
-            yield response
+            # Without a content-encoding the raw bytes are the body: httpx's decoder chain
+            # would only copy them.
+            # (A response built whole, by a mock transport, has been read already.)
+            decoded = "content-encoding" in raw.headers or raw.is_stream_consumed
+            async for chunk in raw.aiter_bytes() if decoded else raw.aiter_raw():
+                received += len(chunk)
+                if received > self.max_body:
+                    break
+                if keep:
+                    chunks.append(chunk)
         finally:
-            await response.aclose()
+            await raw.aclose()
+        return received, chunks
 
     def _next_hop(
         self, previous: httpx.Request, status: int, location: str, secrets: frozenset[str]
@@ -214,6 +306,12 @@ class VirtualUser:
 
     async def iteration(self, intended: float | None = None) -> None:
         """Run one flow. ``intended`` is the open model's arrival time (on ``self.clock``)."""
+        task = self._task
+        if task is None or task.done():
+            # The task the deadline cancels. Executors run a VU in one task at a time and
+            # hand it on only when that task has ended (asyncio.current_task is pure Python
+            # on 3.11 and cost more per request than the check).
+            self._task = asyncio.current_task()
         runtime = self.runtime
         flow = runtime.choose_flow(self.rng)
         started = self.clock.now() if intended is None else intended
@@ -239,76 +337,116 @@ class VirtualUser:
 
     async def _step(self, step: CompiledStep, intended: float | None, rows: dict[str, Any]) -> bool:
         recorder = self.recorder
-        try:
-            request = self._build(step, rows)
-        except Exception:  # any failure of an untrusted template is counted, none ends the run
-            # Its message is never shown: it may hold rendered values, secrets among them.
-            recorder.failure("template")
-            return False
-        if (not step.url_is_static or step.secrets) and not self._may_send_to(
-            request["url"], step.secrets
-        ):
-            recorder.failure("blocked_host")
-            return False
-        sent = len(request.get("content") or b"")
+        reusable = not step.templated and self.static_defaults and not self.has_cookies
+        prepared = self.prepared.get(id(step)) if reusable else None
+        request: dict[str, Any] | None = None
+        if prepared is None:
+            try:
+                request = self._build(step, rows)
+            except Exception:  # any failure of an untrusted template is counted, none ends the run
+                # Its message is never shown: it may hold rendered values, secrets among them.
+                recorder.failure("template")
+                return False
+            if (not step.url_is_static or step.secrets) and not self._may_send_to(
+                request["url"], step.secrets
+            ):
+                recorder.failure("blocked_host")
+                return False
+            sent = len(request.get("content") or b"")
+        else:
+            sent = prepared[1]
         now = self.clock.now
         send = now()
         failure: str | None = None
-        status = "error"
+        code = 0
         received = 0
-        response: _Response | None = None
+        headers: httpx.Headers | list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+        self._arm(step.timeout)  # the whole request, not each read: a trickling server is late
         try:
-            # The whole request, not each read: a server trickling a byte at a time is late.
-            async with asyncio.timeout(step.timeout), self._send(step, request) as raw:
-                chunks: list[bytes] = []
-                # Without a content-encoding the raw bytes are the body: httpx's decoder chain
-                # would only copy them.
-                # (A response built whole, by a mock transport, has been read already.)
-                decoded = "content-encoding" in raw.headers or raw.is_stream_consumed
-                async for chunk in raw.aiter_bytes() if decoded else raw.aiter_raw():
-                    received += len(chunk)
-                    if received > self.max_body:
-                        failure = "too_large"
-                        break
-                    if step.needs_body:
-                        chunks.append(chunk)
-                end = now()
-                code = raw.status_code
-                status = f"{code // 100}xx"
-                response = _Response(code, raw.headers, b"".join(chunks), end - send)
+            outgoing = self._outgoing(step, request, reusable) if request is not None else None
+            if outgoing is None:
+                assert prepared is not None
+                outgoing = prepared[0]
+            lean = self.lean
+            if lean is not None and lean.takes(outgoing):
+                if self.has_cookies:
+                    self.cookies.set_cookie_header(outgoing)
+                exchange = await lean.exchange(outgoing, self.max_body, step.needs_body)
+                code, headers = exchange.status, exchange.headers
+                if exchange.cookies:
+                    self.cookies.extract_cookies(
+                        httpx.Response(code, headers=headers, request=outgoing)
+                    )
+                    self.has_cookies = bool(self.cookies)
+                if exchange.streamed is not None:  # a content-encoding: read it decoded
+                    received, chunks = await self._read(exchange.streamed, step.needs_body)
+                else:
+                    received, chunks = exchange.received, exchange.chunks
+            else:
+                raw = await self._send(step, outgoing)
+                code, headers = raw.status_code, raw.headers
+                received, chunks = await self._read(raw, step.needs_body)
+            end = now()
         except Blocked:  # a redirect to a host this request may not go to: nothing sent there
+            self._in_flight = False
             recorder.failure("blocked_host")
             return False
-        except asyncio.CancelledError:  # still in flight when the run's graceful stop ended
+        except asyncio.CancelledError:
             end = now()
-            latency = end - (intended if intended is not None else send)
-            recorder.request(
-                step.label,
-                step.method,
-                "error",
-                latency,
-                end - send,
-                "timeout",
-                sent,
-                received,
-                end,
-            )
-            raise
+            self._in_flight = False
+            if not self._timed_out():  # in flight when the run's graceful stop ended
+                latency = end - (intended if intended is not None else send)
+                recorder.request(
+                    step.label,
+                    step.method,
+                    "error",
+                    latency,
+                    end - send,
+                    "timeout",
+                    sent,
+                    received,
+                    end,
+                )
+                raise
+            code, failure = 0, "timeout"
         except Exception as exc:  # every transport failure is counted, none ends the run
             end = now()
-            failure = _failure_for(exc)
-        if response is not None and failure is None and response.status >= 400:
-            accepted = step.accepted_status
-            if accepted is None or not accepted(response.status):
-                failure = "http_4xx" if response.status < 500 else "http_5xx"
+            self._in_flight = False
+            code, failure = 0, _failure_for(exc)
+        else:
+            self._in_flight = False
         latency = end - (intended if intended is not None else send)
-        recorder.request(
-            step.label, step.method, status, latency, end - send, failure, sent, received, end
-        )
-        if response is None:
+        if not code:
+            recorder.request(
+                step.label, step.method, "error", latency, end - send, failure, sent, received, end
+            )
             return False
-        for check in step.checks:
-            recorder.check(_judged(check, response), f"{step.label}: {check.name}")
+        if received > self.max_body:
+            failure = "too_large"
+        elif code >= 400:
+            accepted = step.accepted_status
+            if accepted is None or not accepted(code):
+                failure = "http_4xx" if code < 500 else "http_5xx"
+        recorder.request(
+            step.label,
+            step.method,
+            _STATUS_CLASS[code // 100] if code < 600 else f"{code // 100}xx",
+            latency,
+            end - send,
+            failure,
+            sent,
+            received,
+            end,
+        )
+        response = (
+            _Response(code, headers, b"".join(chunks), end - send)
+            if step.checks or step.captures
+            else None
+        )
+        if response is not None:
+            for check in step.checks:
+                recorder.check(_judged(check, response), f"{step.label}: {check.name}")
         self._capture(step, response)
         return True
 
@@ -331,7 +469,9 @@ class VirtualUser:
             request["content"] = str(render(step.body, context)).encode()
         return request
 
-    def _capture(self, step: CompiledStep, response: _Response) -> None:
+    def _capture(self, step: CompiledStep, response: _Response | None) -> None:
+        if response is None:  # the step captures nothing
+            return
         for capture in step.captures:
             value: Any = None
             if capture.json_path is not None:

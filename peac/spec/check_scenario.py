@@ -34,6 +34,7 @@ def check_scenario(loaded: Loaded, workspace: Workspace) -> ScenarioPlan | None:
     allowed = _check_target(model, report)
     _check_load(model, report)
     feeders = _check_feeders(model, loaded.file, workspace, report)
+    ca = _check_ca(model, loaded.file, workspace, report)
     _check_flows(model, allowed, feeders, report)
     if len(workspace.problems[loaded.file]) > before:
         return None
@@ -47,6 +48,7 @@ def check_scenario(loaded: Loaded, workspace: Workspace) -> ScenarioPlan | None:
         steps=steps,
         allowed_hosts=frozenset(allowed),
         feeders=feeders,
+        ca=ca,
     )
 
 
@@ -136,6 +138,36 @@ def _check_feeders(
 
 
 MAX_FEEDER_BYTES = 64 * 1024 * 1024
+MAX_CA_BYTES = 1024 * 1024
+
+
+def _check_ca(model: Scenario, file: Path, workspace: Workspace, report: Report) -> Path | None:
+    """``target.ca`` as a confined path to a PEM file of CA certificates, or None (problems go
+    to the report). Its content is never echoed."""
+    import ssl
+
+    from peac.spec.paths import resolve_reference
+
+    reference = model.spec.target.ca
+    if reference is None:
+        return None
+    loc: Loc = ("spec", "target", "ca")
+    path, why = resolve_reference(reference, file, workspace.root)
+    if path is None:
+        report(loc, why)
+        return None
+    if not path.is_file():
+        report(loc, f'{"not a regular file" if path.exists() else "no such file"} "{path.name}"')
+        return None
+    if path.stat().st_size > MAX_CA_BYTES:
+        report(loc, f"expected a PEM file of at most {MAX_CA_BYTES >> 20} MiB")
+        return None
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, ValueError, OSError):
+        report(loc, "expected a PEM file of CA certificates")
+        return None
+    return path
 
 
 def _csv_columns(path: Path) -> tuple[tuple[str, ...], str]:

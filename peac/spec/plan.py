@@ -32,6 +32,7 @@ class ScenarioPlan:
     # Hosts each secret may be sent to, from the repository's rules (peac.yaml on the base
     # branch); a secret not named here may go to any allowed host.
     secret_hosts: dict[str, frozenset[str]] = field(default_factory=dict)
+    ca: Path | None = None  # target.ca, resolved inside the repository and checked to be PEM
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,14 @@ class Target(StrictModel):
     allowed_hosts: list[str] = Field(
         default=[], description="Host names load may be sent to; base_url's host is always allowed."
     )
+    ca: str | None = Field(
+        default=None,
+        description=(
+            "PEM file of certificate authorities to trust for https, besides the system's "
+            "(a test or internal CA), relative to this scenario file. Certificates are "
+            "always verified."
+        ),
+    )
 
 
 class _Executor(StrictModel):
