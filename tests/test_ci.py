@@ -130,3 +130,42 @@ def test_a_pull_request_cannot_choose_what_is_gated_or_where_reports_go(
     (repo / "peac.yaml").write_text(CONFIG.replace("    base: main\n", "    reports: ../x\n"))
     code, out, err = run_cli("validate", "peac.yaml")
     assert code == 2 and "expected a path inside the repository" in out
+
+
+@pytest.mark.parametrize("sneaky_base", ["HEAD", "sneaky", "main~0"])
+def test_a_pull_request_cannot_name_its_own_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sneaky_base: str
+) -> None:
+    """ci.base in the pull request's peac.yaml pointing at the pull request itself (or a
+    revision expression) never makes its own files the base branch's (a hostile review found
+    ci.base: HEAD did)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.org")
+    git(repo, "config", "user.name", "t")
+    shutil.copytree(BUDGETS, repo / "budgets")
+    (repo / "peac.yaml").write_text(CONFIG, encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "main")
+    git(repo, "checkout", "-q", "-b", "sneaky")
+    path = repo / "budgets/shop.budget.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("stat: p95", "stat: p95th", 1))
+    (repo / "elsewhere").mkdir()
+    (repo / "peac.yaml").write_text(
+        CONFIG.replace(
+            "    base: main\n", f"    base: '{sneaky_base}'\n    budgets: [elsewhere/]\n"
+        )
+    )
+    git(repo, "commit", "-q", "-am", "name my own base")
+    git(repo, "checkout", "-q", "--detach")  # as a CI checkout of a pull request is
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("GITHUB_BASE_REF", raising=False)
+    code, out, err = run_cli("ci")
+    assert code == 2, out + err
+    assert "elsewhere" not in out  # the PR's list of budgets was not used
+    assert "base branch" in err or 'unknown statistic "p95th"' in out
+    # With the base given by the CI platform, the base branch's settings apply.
+    monkeypatch.setenv("GITHUB_BASE_REF", "main")
+    code, out, err = run_cli("ci")
+    assert code == 2 and "== validate budgets/" in out and 'unknown statistic "p95th"' in out

@@ -74,12 +74,25 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
     environ = os.environ if request.environ is None else request.environ
     repo = Repository(root)
     branch = _branch(repo, environ)
-    on_base = branch == settings.base
-    base_ref = None if on_base else repo.tracking(settings.base)
+    # The base branch's name comes from the command line or the CI platform when they give
+    # it: a pull request's own peac.yaml must not name its base (ci.base: HEAD would make the
+    # pull request judge itself).
+    target = environ.get("GITHUB_BASE_REF") or environ.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+    pull_request = bool(target or environ.get("CI_MERGE_REQUEST_IID"))
+    base = _branch_name(request.base or target or settings.base)
+    on_base = not pull_request and branch == base
+    base_ref = None if on_base else repo.tracking(base)
+    trusted = bool(request.base or target)
     if base_ref is not None:
+        if not trusted and repo.resolve(base_ref) == repo.resolve("HEAD"):
+            raise InputError(
+                f"--base {base}: the base branch is this very commit; a pull request is judged "
+                "against the branch it merges into (give --base)"
+            )
         # A pull request does not choose which budgets are gated, nor the history and store
         # they are judged against: the base branch's peac.yaml does (its own applies once merged).
         settings = _override(ci_settings(root, base_ref), request)
+    settings = settings.model_copy(update={"base": base})
     reports = root / settings.reports if request.reports is None else request.reports
     results_dir = reports / "results"
     started = time.monotonic()
@@ -201,6 +214,14 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
     out.write("reports: " + ", ".join(escape.terminal(w) for w in written) + "\n")
     out.write(f"results: {escape.terminal(str(results_dir))}\n")
     return worst
+
+
+def _branch_name(name: str) -> str:
+    """A plain branch name (``main``, ``release/2.1``), never a revision expression."""
+    ok = all(c.isalnum() or c in "._/-" for c in name)
+    if not name or not ok or name == "HEAD" or name.startswith(("-", "/")) or ".." in name:
+        raise InputError(f"base branch: expected a branch name like main, got {name!r}")
+    return name
 
 
 def _override(settings: CiSettings, request: CiRequest) -> CiSettings:

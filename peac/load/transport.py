@@ -30,6 +30,7 @@ from typing import Any, cast
 import httptools
 import httpx
 
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 MAX_HEAD = 64 * 1024  # bytes of status line and headers, as httpx's own transport allows
 _UNLIMITED = 1 << 62
 
@@ -67,6 +68,10 @@ class _Connection(asyncio.Protocol):
         self.encoded = False  # a content-encoding header: the body needs httpx's decoders
         self.cookies = False  # a set-cookie header
         self.failure: tuple[str, Any] | None = None
+        self.until_eof = False  # the body has no length: it ends when the server closes
+        self.extra = False  # a response nobody asked for arrived: never reuse, never merge it
+        self.served = 0  # responses completed on this connection
+        self.answered = 0
 
     def begin(self, stream: bool, limit: int, keep: bool = True) -> None:
         """Get ready for the response to the request about to be written (``keep``: keep the
@@ -76,7 +81,8 @@ class _Connection(asyncio.Protocol):
         self.keep = keep
         self.chunks = []
         self.received = 0
-        self.has_head = self.complete = False
+        self.has_head = self.complete = self.until_eof = False
+        self.answered = 0  # bytes of this exchange's answer received so far
 
     async def wait(self, timeout: float | None) -> bool:
         """Until woken (True) or ``timeout`` seconds passed (False)."""
@@ -111,6 +117,7 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closed:
             return
+        self.answered += len(data)
         if self.in_head:
             self.head_bytes += len(data)  # may include some body: only ever overcounts
             if self.head_bytes > MAX_HEAD + 65536:
@@ -135,18 +142,26 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.reusable = False
-        if self.failure is None:
+        if self.has_head and not self.complete and self.until_eof and exc is None:
+            self.complete = True  # a body without a length ends where the connection does
+        elif self.failure is None:
             self.failure = ("lost", exc)
         self._wake()
 
     # httptools callbacks
     def on_message_begin(self) -> None:
+        if self.complete or self.extra:  # a second response to one request
+            self.extra = True
+            self.reusable = False
+            return
         self.headers = []
         self.in_head = True
         self.head_bytes = 0
         self.encoded = self.cookies = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.extra:
+            return
         self.head_bytes += len(name) + len(value)
         if self.head_bytes > MAX_HEAD or len(self.headers) >= 1000:
             raise httptools.HttpParserError("headers too large")
@@ -159,11 +174,19 @@ class _Connection(asyncio.Protocol):
             self.encoded = True
 
     def on_headers_complete(self) -> None:
+        if self.extra:
+            return
         self.in_head = False
         status = self.parser.get_status_code()
         if status >= 200:
             if not self.parser.should_keep_alive():
                 self.reusable = False
+            names = {name.lower() for name, _ in self.headers}
+            self.until_eof = (
+                b"content-length" not in names
+                and b"transfer-encoding" not in names
+                and status not in (204, 304)
+            )
             self.status = status
             self.has_head = True
             if self.encoded:  # read through httpx's decoders: streamed, the decoded size counts
@@ -173,6 +196,8 @@ class _Connection(asyncio.Protocol):
                 self._wake()
 
     def on_body(self, body: bytes) -> None:
+        if self.extra:
+            return
         received = self.received
         if received > self.limit:  # past the limit already: the reader stopped there
             return
@@ -187,8 +212,11 @@ class _Connection(asyncio.Protocol):
             self.chunks.append(body)
 
     def on_message_complete(self) -> None:
+        if self.extra:
+            return
         if self.parser.get_status_code() >= 200:  # 1xx interim responses are skipped
             self.complete = True
+            self.served += 1
             self._wake()
 
 
@@ -230,6 +258,10 @@ def _error(kind: str, value: Any, when: str) -> httpx.TransportError:
     if isinstance(value, ConnectionResetError):
         return httpx.ReadError(f"connection reset {when}")
     return httpx.RemoteProtocolError(f"server disconnected {when}")
+
+
+class _Stale(Exception):
+    """A reused connection was closed by the server before any byte of the answer."""
 
 
 class Exchange:
@@ -323,8 +355,21 @@ class LeanTransport(httpx.AsyncBaseTransport):
     async def exchange(self, request: httpx.Request, limit: int, keep: bool) -> Exchange:
         """Send ``request`` (one this transport ``takes``) and read its whole response, the
         body up to the chunk that crosses ``limit`` bytes (its chunks only when ``keep``). No
-        read timeout: the caller bounds the whole exchange by its own deadline."""
+        read timeout: the caller bounds the whole exchange by its own deadline.
+
+        A kept-alive connection the server closed while idle fails the next request before
+        any byte of an answer; an idempotent request is then sent once more on a new
+        connection, as browsers and httpx do."""
+        try:
+            return await self._exchange(request, limit, keep)
+        except _Stale:
+            return await self._exchange(request, limit, keep, retry=False)
+
+    async def _exchange(
+        self, request: httpx.Request, limit: int, keep: bool, *, retry: bool = True
+    ) -> Exchange:
         connection = await self._ready(request.url, request.extensions.get("timeout", {}))
+        reused = retry and connection.served > 0
         connection.begin(False, limit, keep)
         try:
             await self._write(connection, request)
@@ -337,6 +382,9 @@ class LeanTransport(httpx.AsyncBaseTransport):
                     break
                 if connection.failure is not None:
                     when = "while reading the body" if connection.has_head else "before answering"
+                    stale = reused and not connection.has_head and connection.answered == 0
+                    if stale and connection.failure[0] == "lost" and request.method in IDEMPOTENT:
+                        raise _Stale
                     raise _error(*connection.failure, when)
                 await connection.wait(None)
         except BaseException:  # cancelled (the request's deadline) or failed: never reuse

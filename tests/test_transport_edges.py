@@ -1,0 +1,130 @@
+"""The lean transport's fast path against servers that are legal but unusual (found by a
+hostile review): a keep-alive connection the server closes while idle, a body that ends when
+the connection does, and a second response nobody asked for. Each is compared with what the
+server itself saw, on both transports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from peac.results.format import read
+from tests.cli_helpers import run_cli
+
+BODY = b"x" * 120
+
+
+async def _handle(
+    mode: str, served: list[int], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head:
+                return
+            served.append(1)
+            if mode == "keepclose":  # a length, no "Connection: close", then closed anyway
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 120\r\n\r\n" + BODY)
+                await writer.drain()
+                return
+            if mode == "eofbody":  # no length: the body ends when the connection closes
+                writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + BODY)
+                await writer.drain()
+                return
+            if mode == "double":  # the answer, and a second response in the same segment
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 120\r\n\r\n" + BODY
+                    + b"HTTP/1.1 500 Oops\r\nContent-Length: 7\r\n\r\nextra!!"
+                )  # fmt: skip
+                await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+@contextlib.contextmanager
+def server(mode: str) -> Iterator[tuple[str, list[int]]]:
+    served: list[int] = []
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    holder: dict[str, asyncio.Server] = {}
+
+    async def start() -> None:
+        holder["s"] = await asyncio.start_server(
+            lambda r, w: _handle(mode, served, r, w), "127.0.0.1", 0
+        )
+        started.set()
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop).result(5)
+    port = holder["s"].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", served
+    finally:
+
+        async def stop() -> None:
+            holder["s"].close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def _run(tmp_path: Path, url: str, transport: str) -> tuple[int, str]:
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    (tmp_path / "s.yaml").write_text(
+        "apiVersion: peac/v1\nkind: Scenario\nmetadata: {name: t}\nspec:\n"
+        f"  target: {{base_url: '{url}'}}\n"
+        "  load: {executor: per-vu-iterations, vus: 2, iterations: 10}\n"
+        "  flows: [{name: f, steps: [{path: /x}]}]\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(
+        "run", str(tmp_path / "s.yaml"), "--workers", "1", "--transport", transport,
+        "--out", str(tmp_path / "r.json"), "--progress", "off",
+    )  # fmt: skip
+    return code, out + err
+
+
+@pytest.mark.parametrize(
+    ("mode", "transport"), [("keepclose", "lean"), ("eofbody", "lean"), ("eofbody", "httpx")]
+)
+def test_every_request_succeeds_with_its_whole_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, transport: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with server(mode) as (url, served):
+        code, text = _run(tmp_path, url, transport)
+    assert code == 0, text
+    c = read(tmp_path / "r.json").counters
+    assert c.failed_requests == 0, c.failures
+    assert c.requests == 20 == len(served)
+    assert c.bytes_received == 20 * len(BODY)
+
+
+def test_an_unasked_response_is_never_merged_into_the_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with server("double") as (url, served):
+        code, text = _run(tmp_path, url, "lean")
+    assert code == 0, text
+    result = read(tmp_path / "r.json")
+    c = result.counters
+    assert c.failed_requests == 0, c.failures  # every answer was the 200
+    assert c.requests == 20 == len(served)
+    assert c.bytes_received == 20 * len(BODY)  # the extra response's bytes are not the body
+    assert {s.status for s in result.series.values()} == {"2xx"}
