@@ -63,16 +63,10 @@ def merge_driver(request: DriverRequest, err: TextIO) -> int:
         if problem:
             raise _CannotMerge(f"the merged file would not be valid ({problem})")
     except Conflict as conflict:
-        err.write(
-            f"peac merge-driver: {shown}: both sides changed "
-            f"{escape.terminal(conflict.where)} differently; left conflict markers\n"
-        )
-        return _text_merge(request)
+        why = f"both sides changed {escape.terminal(conflict.where)} differently"
+        return _fall_back(request, shown, why, err)
     except _CannotMerge as reason:
-        err.write(
-            f"peac merge-driver: {shown}: {escape.terminal(str(reason))}; left conflict markers\n"
-        )
-        return _text_merge(request)
+        return _fall_back(request, shown, escape.terminal(str(reason)), err)
     request.ours.write_text(merged, encoding="utf-8")
     detail = f" ({'; '.join(resolved)})" if resolved else ""
     err.write(escape.terminal(f"peac merge-driver: {request.path}: merged{detail}") + "\n")
@@ -125,6 +119,15 @@ def _check_in_place(text: str, path: str) -> str:
         sibling.unlink(missing_ok=True)
     mine = [p for p in problems if Path(p.path).name == sibling.name]
     return mine[0].message if mine else ""
+
+
+def _fall_back(request: DriverRequest, shown: str, why: str, err: TextIO) -> int:
+    """git's line merge, and one line that says what it came to (markers, or a clean merge of
+    lines that did not touch)."""
+    code = _text_merge(request)
+    outcome = "left conflict markers" if code != ExitCode.OK else "merged line by line instead"
+    err.write(f"peac merge-driver: {shown}: {why}; {outcome}\n")
+    return code
 
 
 def _text_merge(request: DriverRequest) -> int:
