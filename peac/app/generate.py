@@ -9,14 +9,19 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.app.generate_check import check_scenario
-from peac.app.generate_output import data_dir, relative, resolve_target, scenario_name, write_files
+from peac.app.generate_output import (
+    data_dir,
+    finish,
+    relative,
+    resolve_target,
+    scenario_name,
+    write_files,
+)
 from peac.core.traffic.analysis import Analyzer, Options, Traffic, log_mix
 from peac.core.traffic.design import DesignOptions, design_budget, design_scenario
-from peac.core.traffic.fidelity import TVD_TARGET
-from peac.errors import ExitCode, InputError
+from peac.errors import InputError
 from peac.model.traffic import Malformed
-from peac.report import escape
-from peac.report.generate_formats import GenerateReport, render
+from peac.report.generate_formats import GenerateReport
 from peac.traffic.bots import is_bot
 from peac.traffic.logs import LineParser, parse_json_fields, read_requests
 
@@ -168,14 +173,4 @@ def from_log(request: FromLogRequest, out: TextIO, err: TextIO) -> int:
             outcome.seconds,
             outcome.status,
         )
-    out.write(render(request.report, report))
-    if report.check is not None and not report.check.passed(TVD_TARGET):
-        err.write(
-            escape.terminal(
-                f"check: the endpoint mix is {report.check.endpoint_tvd:.3f} from the log's "
-                f"(more than {TVD_TARGET})"
-            )
-            + "\n"
-        )
-        return ExitCode.FAILED
-    return ExitCode.OK
+    return finish(report, request.report, "log's", out, err)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.app.generate_check import check_scenario
-from peac.app.generate_output import relative, resolve_target, scenario_name, write_files
+from peac.app.generate_output import finish, relative, resolve_target, scenario_name, write_files
 from peac.core.traffic.design import starting_budget
 from peac.core.traffic.draft import ScenarioDraft
-from peac.core.traffic.fidelity import TVD_TARGET, Mix
+from peac.core.traffic.fidelity import Mix
 from peac.core.traffic.har import HarOptions, HarSummary, design_har, recorded_hosts
 from peac.core.traffic.openapi import (
     OpenApiOptions,
@@ -21,9 +21,8 @@ from peac.core.traffic.openapi import (
     design_openapi,
     server_hosts,
 )
-from peac.errors import ExitCode, InputError
-from peac.report import escape
-from peac.report.generate_formats import SourceReport, render
+from peac.errors import InputError
+from peac.report.generate_formats import SourceReport
 from peac.traffic.har import read_har
 from peac.traffic.openapi import read_spec, schema_checker
 
@@ -147,14 +146,4 @@ def _finish(
             outcome.seconds,
             outcome.status,
         )
-    out.write(render(request.report, report))
-    if report.check is not None and not report.check.passed(TVD_TARGET):
-        err.write(
-            escape.terminal(
-                f"check: the endpoint mix is {report.check.endpoint_tvd:.3f} from the "
-                f"source's (more than {TVD_TARGET})"
-            )
-            + "\n"
-        )
-        return ExitCode.FAILED
-    return ExitCode.OK
+    return finish(report, request.report, "source's", out, err)

@@ -9,10 +9,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from peac.core.traffic.draft import BudgetDraft, ScenarioDraft
-from peac.errors import InputError
+from peac.core.traffic.fidelity import TVD_TARGET
+from peac.errors import ExitCode, InputError
 from peac.model.urls import host_of
+from peac.report import escape
+from peac.report.generate_formats import GenerateReport, SourceReport, render
 from peac.spec.compiler import compile_paths
 from peac.spec.paths import find_root
 from peac.traffic.writer import budget_text, feeder_csv, scenario_text
@@ -94,3 +98,21 @@ def write_files(
 def relative(path: Path, start: Path) -> str:
     """``path`` relative to the folder ``start``, as a file reference writes it."""
     return Path(os.path.relpath(path.resolve(), start.resolve())).as_posix()
+
+
+def finish(
+    report: GenerateReport | SourceReport, fmt: str, source: str, out: TextIO, err: TextIO
+) -> int:
+    """Print the report; exit 1 when a fidelity check ran and the generated endpoint mix is
+    further than TVD_TARGET from the ``source``'s (the log's, the recording's, the spec's)."""
+    out.write(render(fmt, report))
+    if report.check is not None and not report.check.passed(TVD_TARGET):
+        err.write(
+            escape.terminal(
+                f"check: the endpoint mix is {report.check.endpoint_tvd:.3f} from the "
+                f"{source} (more than {TVD_TARGET})"
+            )
+            + "\n"
+        )
+        return ExitCode.FAILED
+    return ExitCode.OK
