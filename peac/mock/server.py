@@ -8,11 +8,7 @@ requests are answered and counted but no longer recorded.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import ipaddress
-import socket
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -20,7 +16,7 @@ from typing import Any
 
 import uvicorn
 
-from peac.errors import InputError
+from peac import serving
 
 MAX_RECORDS = 500_000
 ITERATION_HEADER = "x-peac-iteration"  # which VU iteration sent a request, for think times
@@ -83,36 +79,13 @@ class RecordingApp:
         await send({"type": "http.response.body", "body": body})
 
 
-def bind(host: str) -> socket.socket:
-    """A listening socket on a free port of a loopback address (the mock is never public)."""
-    if not ipaddress.ip_address(host).is_loopback:
-        raise InputError(f"the mock server only listens on loopback addresses, not {host!r}")
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, 0))
-    sock.listen(2048)
-    return sock
-
-
 @contextlib.contextmanager
 def recording(status: int = 200, host: str = "127.0.0.1") -> Iterator[tuple[RecordingApp, str]]:
     """The mock served from a background thread; yields the app and its base URL."""
     app = RecordingApp(status)
-    sock = bind(host)
-    port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", http="httptools"
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise InputError("the mock server did not start")
-            threading.Event().wait(0.01)
-        yield app, f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    sock = serving.bind(host, 0, what="the mock server")
+    with serving.in_thread(uvicorn.Server(config), sock, "the mock server") as url:
+        yield app, url
