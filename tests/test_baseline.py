@@ -14,11 +14,12 @@ import pytest
 from scipy.stats import binom
 
 from peac.core.baseline import baseline, diagnostics, p_value
+from peac.core.baseline.forecast import model_p_value
 from peac.core.judge import judge
 from peac.model.baseline import Baseline, Missing
 from peac.model.objectives import Limits, Objective, Policy, Rules, Source, Tier
 from peac.model.series import Point, Series
-from peac.model.verdict import HeadRun, Status, Verdict
+from peac.model.verdict import HeadRun, Limit, Status, Verdict
 
 
 def at_most(n: int, rate: float) -> float:
@@ -163,7 +164,34 @@ def test_isolated_outliers_are_left_out_and_say_so() -> None:
     assert base.since is None
     assert base.expected == pytest.approx(0.2, rel=0.03)
     assert p_value(base, 0.2) > 0.2
-    assert p_value(base, 0.2 * 1.15) < 0.01
+    # +15 % is far outside the 3 % noise, but this series has jumped 3x for one commit twice
+    # in 30: one more such blip is as likely as the conformal rank (1 + 2) / 31 says.
+    assert model_p_value(base, 0.2 * 1.15) < 0.01
+    assert p_value(base, 0.2 * 1.15) == pytest.approx(3 / 31)
+    # A second commit that far out in a row is no blip: it is judged on the model alone.
+    after = latency([*values, 0.2 * 1.15])
+    assert isinstance(after, Baseline)
+    assert after.jumps == ()
+    assert any("no blip" in note for note in after.notes)
+    assert p_value(after, 0.2 * 1.15) < 0.01
+
+
+def test_commits_after_a_landed_regression_are_not_blamed_again() -> None:
+    """The level moved two commits ago (+30 %, beyond the bound, too recent for a change
+    point): the head at that level is judged against it, and only a further rise fails."""
+    values = np.r_[noisy(11, 28, 0.02), 0.26, 0.262]
+    base = latency(values)
+    assert isinstance(base, Baseline)
+    assert base.since == points(values)[28].commit
+    assert base.expected == pytest.approx(0.261, rel=0.01)
+    assert any("already on the base branch" in note for note in base.notes)
+    assert p_value(base, 0.26) > 0.2
+    assert p_value(base, 0.26 * 1.3) < 0.01
+    # A gain that landed does not hide a return to the old level: the full window's bound is
+    # the stricter one then, and the old level is within it.
+    better = latency(np.r_[noisy(11, 28, 0.02), 0.15, 0.151])
+    assert isinstance(better, Baseline)
+    assert p_value(better, 0.2) > 0.05
 
 
 def test_a_level_shift_starts_a_new_baseline() -> None:
@@ -420,3 +448,21 @@ def test_the_budget_sets_the_default_check_and_an_objective_can_turn_it_off(
     assert compilation.problems == ()
     (budget,) = compilation.plan.budgets
     assert [o.regression for o in budget.objectives] == [Tier.FAIL, None]
+
+
+def test_a_head_no_further_than_a_blip_warns_and_a_second_in_a_row_fails() -> None:
+    """One run per commit cannot tell a step from one more blip like those the window shows:
+    the gate warns and says why instead of failing; the next commit at that level fails."""
+    values = noisy(7, 30, 0.03)
+    values[12] *= 2.0  # a one-commit jump to twice the level
+    plan = rules([objective("checkout", fail_regression=0.1)])
+    first = verdict_for(plan, {"checkout": values}, {"checkout": 0.26})  # +30 %
+    (row,) = first.objectives
+    assert first.outcome is Tier.WARN
+    assert [(f.tier, f.limit) for f in row.fired] == [(Tier.WARN, Limit.BLIP)]
+    assert "1 commit(s) in the window jumped this far" in row.fired[0].message
+    second = verdict_for(plan, {"checkout": np.r_[values, 0.26]}, {"checkout": 0.262})
+    assert second.outcome is Tier.FAIL
+    # A head beyond the blip's jump is judged on the forecast alone, at once.
+    beyond = verdict_for(plan, {"checkout": values}, {"checkout": 0.2 * 2.5})
+    assert beyond.outcome is Tier.FAIL

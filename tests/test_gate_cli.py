@@ -130,8 +130,8 @@ def test_regression_fails_with_the_budget_line_that_fired(shop: Path, tmp_path: 
 
 
 def test_a_small_regression_warns(shop: Path, tmp_path: Path) -> None:
-    # +13 %: over the warn tier's 10 %, under the fail tier's 30 % and the whole run's 15 %
-    code, out, _ = gate(str(head_result(shop, tmp_path / "h.json", checkout=0.226)))
+    # +16 %: over the warn tier's 10 %, under the fail tier's 30 %; the whole run moves less
+    code, out, _ = gate(str(head_result(shop, tmp_path / "h.json", checkout=0.232)))
     assert code == 0, out
     assert "WARN  checkout latency p50" in out
     assert "shop-api: WARN: 1 warn" in out

@@ -70,6 +70,8 @@ class _Draft:
     test: str = ""
     p_value: float | None = None
     measurable: bool = False  # the change exceeds one step of the values' grid
+    model_p: float | None = None  # the forecast's p-value before the blip rank
+    blips: int = 0  # the window's one-commit jumps at least as far as the head
 
 
 def _one(value: float | None) -> tuple[float, ...]:
@@ -107,6 +109,8 @@ def judge(
             draft.p_value = check.p_value
             draft.effect = check.effect
             draft.measurable = check.measurable
+            draft.model_p = check.model_p_value
+            draft.blips = check.blips
             runs_note = f", median of {len(runs)} runs" if len(runs) > 1 else ""
             draft.test = f"forecast bound at {policy.confidence:.0%}{runs_note}"
         drafts.append(draft)
@@ -119,7 +123,18 @@ def judge(
             strict=True,
         )
     )
-    verdicts = [_judge_one(d, adjusted.get(id(d)), rules, len(tested)) for d in drafts]
+    # The same correction on the forecast's p-values alone: a head that only a blip in the
+    # window keeps from significance is still worth a warning.
+    model = dict(
+        zip(
+            (id(d) for d in tested),
+            adjust([d.model_p or 0.0 for d in tested], policy.correction),
+            strict=True,
+        )
+    )
+    verdicts = [
+        _judge_one(d, adjusted.get(id(d)), rules, len(tested), model.get(id(d))) for d in drafts
+    ]
     verdicts = [_waive(v, (waivers or {}).get(v.objective.name)) for v in verdicts]
 
     outcome = worst([v.outcome for v in verdicts])
@@ -178,7 +193,11 @@ def _waive(verdict: ObjectiveVerdict, waiver: Waiver | None) -> ObjectiveVerdict
 
 
 def _judge_one(
-    draft: _Draft, p_adjusted: float | None, rules: Rules, tests: int
+    draft: _Draft,
+    p_adjusted: float | None,
+    rules: Rules,
+    tests: int,
+    model_adjusted: float | None = None,
 ) -> ObjectiveVerdict:
     objective, policy = draft.objective, rules.policy
     notes: list[str] = []
@@ -216,13 +235,17 @@ def _judge_one(
         if default_check is not None and worse:
             message = "worse than the baseline (the default regression check)"
             fired.append(Fired(default_check, Limit.DEFAULT, policy.min_effect, message))
+        blip = _blip(draft, model_adjusted, policy)
+        regression_fired = any(f.limit in (Limit.REGRESSION, Limit.DEFAULT) for f in fired)
+        if blip and not regression_fired and _threshold(objective, policy) is not None:
+            fired.append(Fired(Tier.WARN, Limit.BLIP, policy.min_effect, blip))
         creep = _creep(base, policy.min_effect, policy.alpha)
         if creep and (has_regression_limit(objective) or objective.regression is not None):
             notes.append(creep)
             fired.append(Fired(Tier.WARN, Limit.CREEP, policy.min_effect, creep))
     if isinstance(base, Baseline) and draft.effect is not None and draft.p_value is not None:
         regression_fired = any(f.limit in (Limit.REGRESSION, Limit.DEFAULT) for f in fired)
-        if not regression_fired:
+        if not regression_fired and not any(f.limit is Limit.BLIP for f in fired):
             notes += _why_no_regression(draft, p_adjusted, policy, tests)
         power = _power(draft, base, policy, tests)
         underpowered = bool(power)
@@ -323,6 +346,29 @@ def _power(draft: _Draft, base: Baseline, policy: Policy, tests: int) -> str:
         f"with one run per commit and {policy.correction} over {tests} objectives, only a "
         f"change beyond {smallest:+.0%} can be significant ({setting} is {limit:.0%}): record "
         "3 or more runs per commit for power"
+    )
+
+
+def _blip(draft: _Draft, model_adjusted: float | None, policy: Policy) -> str:
+    """A head beyond the forecast bound, significant and beyond the smallest regression checked,
+    that is no regression only because the window shows one-commit jumps at least as far: it
+    may be one more blip, or a step; one run per commit cannot tell which."""
+    threshold = _threshold(draft.objective, policy)
+    if (
+        not draft.blips
+        or model_adjusted is None
+        or model_adjusted >= policy.alpha
+        or draft.effect is None
+        or threshold is None
+        or draft.effect <= threshold[0]
+        or not draft.measurable
+    ):
+        return ""
+    return (
+        f"{draft.effect:+.1%} is beyond the forecast bound (p={model_adjusted:.3g} after "
+        f"{policy.correction}), but {draft.blips} commit(s) in the window jumped this far for "
+        f"one commit (p={draft.p_value:.3g} counting them): a blip or a step; if the next "
+        "commit stays there it is judged a regression; 3 or more runs per commit tell at once"
     )
 
 

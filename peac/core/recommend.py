@@ -247,8 +247,8 @@ def recommend_points(
             f"{len(valid)} commit(s) with values; a recommendation needs at least {MIN_COMMITS}"
         )
     direction = {"higher_is_worse": higher_is_worse, "log_scale": log_scale}
-    fail_base = baseline(valid, confidence=1 - false_alarm_rate, **direction)
-    warn_base = baseline(valid, confidence=1 - warn_rate, **direction)
+    fail_base = baseline(valid, confidence=1 - false_alarm_rate, follow_recent=False, **direction)
+    warn_base = baseline(valid, confidence=1 - warn_rate, follow_recent=False, **direction)
     if not isinstance(fail_base, Baseline) or not isinstance(warn_base, Baseline):
         missing_base = fail_base if not isinstance(fail_base, Baseline) else warn_base
         return missing(getattr(missing_base, "reason", "no baseline"))

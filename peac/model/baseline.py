@@ -42,6 +42,19 @@ class Baseline:
     drift_p: float  # Mann-Kendall p-value of that trend
     notes: tuple[str, ...] = field(default=())
     resolution: float = 0.0  # smallest step between distinct values of the series
+    # How far the window was seen to jump for one commit on the worse side (model scale,
+    # distance from the local level): a head jumping no further may be one more such blip.
+    jumps: tuple[float, ...] = ()
+
+    def jumps_as_far(self, value: float) -> int:
+        """How many of the window's one-commit jumps went at least as far as ``value`` goes
+        beyond the expected value (on the worse side)."""
+        if not self.jumps or (self.log_scale and value <= 0):
+            return 0
+        beyond = self.transform(value) - self.fit.center
+        if not self.higher_is_worse:
+            beyond = -beyond
+        return sum(j >= beyond for j in self.jumps) if beyond > 0 else 0
 
     @property
     def n(self) -> int:

@@ -30,6 +30,7 @@ class Limit(StrEnum):
     REGRESSION = "max_regression"  # significantly worse than the baseline, beyond a set limit
     DEFAULT = "regression"  # the default check: significantly worse, beyond min_effect
     CREEP = "creep"  # a slow, steady worsening over the window
+    BLIP = "blip"  # beyond the bound, but no further than a one-commit jump the window showed
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Fired:
         """The budget key that set it (``fail.max``), for locating its line."""
         if self.limit is Limit.DEFAULT:
             return "regression"
-        return f"{self.tier}.{Limit.REGRESSION if self.limit is Limit.CREEP else self.limit}"
+        own = self.limit in (Limit.CREEP, Limit.BLIP)
+        return f"{self.tier}.{Limit.REGRESSION if own else self.limit}"
 
 
 @dataclass(frozen=True)

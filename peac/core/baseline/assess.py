@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from peac.core.baseline.forecast import baseline, p_value
+from peac.core.baseline.forecast import baseline, model_p_value, p_value
 from peac.model.baseline import Baseline, Missing
 from peac.model.series import Point
 
@@ -26,6 +26,8 @@ class Assessment:
     head: float | None  # the head value judged (the median of its runs)
     reason: str = ""  # why no regression can be told, '' when it can
     measurable: bool = False  # the change exceeds one step of the values' own grid
+    model_p_value: float | None = None  # the forecast's p-value alone, before the blip rank
+    blips: int = 0  # one-commit jumps in the window that went at least as far as the head
 
 
 def assess_points(
@@ -56,5 +58,14 @@ def assess_points(
     measurable = abs(value - base.expected) > base.resolution * (1 + 1e-6)
     regression = p < 1 - confidence and effect > min_effect and measurable
     return Assessment(
-        regression, p, base.expected, base.bound, effect, base, value, measurable=measurable
+        regression,
+        p,
+        base.expected,
+        base.bound,
+        effect,
+        base,
+        value,
+        measurable=measurable,
+        model_p_value=model_p_value(base, value),
+        blips=base.jumps_as_far(value),
     )

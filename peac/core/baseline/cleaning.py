@@ -14,11 +14,13 @@ HAMPEL_HALF_WINDOW = 3
 HAMPEL_LIMIT = 5.0  # robust standard deviations from the local median
 
 
-def outliers(y: NDArray[np.float64], floor: float) -> list[int]:
-    """Indices of isolated outliers (Hampel filter); ``floor`` is the smallest noise assumed."""
+def outliers(y: NDArray[np.float64], floor: float) -> dict[int, float]:
+    """Isolated outliers (Hampel filter): index -> distance from the local median (positive
+    above it). ``floor`` is the smallest noise assumed. The distances say how far this series
+    has been seen to jump for one commit (``forecast.p_value`` counts them)."""
     n = len(y)
     if n < 5:
-        return []
+        return {}
     h = HAMPEL_HALF_WINDOW
     if n > 2 * h + 1:  # interior points at once, the few edge points one by one
         local = np.empty(n)
@@ -29,4 +31,4 @@ def outliers(y: NDArray[np.float64], floor: float) -> list[int]:
         local = np.array([np.median(y[max(0, i - h) : i + h + 1]) for i in range(n)])
     residuals = y - local
     scale = max(1.4826 * float(np.median(np.abs(residuals))), floor)
-    return [i for i in range(n) if abs(residuals[i]) > HAMPEL_LIMIT * scale]
+    return {i: float(residuals[i]) for i in range(n) if abs(residuals[i]) > HAMPEL_LIMIT * scale}
