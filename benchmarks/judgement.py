@@ -2,24 +2,27 @@
 fails per 100 commits, on peac's own generator and on the real CI histories in
 ../shared/data/histories/, side by side with the anchors' rules re-implemented
 (github-action-benchmark's 200 % ratio, Conbench's z > 5 over up to 100 ancestors, Bencher's
-t-test at 0.99); and how often change points appear in pure noise.
+t-test at 0.99); how often change points appear in pure noise; and change points' F1 and Cover
+on peac's own annotated set (``segmentation.py``) next to reporting nothing and a plain binary
+segmentation.
 
 The generator: AR(1) noise (phi 0.3) with Student-t(4) innovations, log-normal around 200 ms,
 sigma 2 / 5 / 10 %, 30 commits of history and one head; families: unchanged, seasonal (period 7),
 drift (+0.2 %/commit, below the minimum effect over the window), outliers (two 3x blips),
 quantised (values rounded to 10 ms: HDR-like steps), short (8 commits); detection: +10 % and
-+20 % steps at the head. A head is flagged as the default regression check flags it: p < alpha
-(95 % one-sided) and the change beyond min_effect (5 %).
++20 % steps at the head. A head is flagged as the default regression check flags it
+(``peac.baseline.assess(...).regression``): p < alpha (95 % one-sided) and the change beyond
+min_effect (5 %). On the real histories each commit is judged against the 30 before it.
 
     .venv/bin/python benchmarks/judgement.py [--quick]
 
 Targets checked (both modes): false fails <= 5 % in every unchanged family, coverage of the
 one-sided 95 % bound 0.93-0.97 on the real histories, change points in <= 5 % of 30-point
-noise windows. Issue 8's further goals are printed as goals, not checked yet: detection >= 60 % /
->= 90 % of +10 % / +20 % steps, <= 3 fails per 100 commits on real histories. Next to detection
-the script prints the ceiling: an oracle that knows the noise's true quantile (no estimation
-from 30 points) catches about 64 % / 87 % on this generator, so 90 % of +20 % steps is out of
-reach for any rule at 5 % false fails here.
+noise windows, change points' F1 and Cover above reporting nothing on the annotated set.
+Printed as goals, not checked: detection >= 60 % / >= 90 % of +10 % / +20 % steps (next to the
+ceiling of an oracle that knows the noise's true quantile, about 64 % / 87 % here, so 90 % of
++20 % steps is out of reach for any rule at 5 % false fails on this generator), and <= 3 fails
+per 100 commits on the real histories.
 """
 
 from __future__ import annotations
@@ -34,12 +37,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import binom
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import segmentation
 from harness import Report, parser, run
 
 from peac.baseline import assess
+from peac.baseline import change_points as public_change_points
 from peac.core.baseline.changes import change_points
 
 HISTORIES = Path(__file__).resolve().parents[2] / "shared" / "data" / "histories"
@@ -143,8 +149,8 @@ def synthetic(report: Report, cases: int) -> None:
         report.check(
             f"false fails, {name}",
             f"{rates['peac']:.1%} of {total}",
-            "<= 5%",
-            rates["peac"] <= 0.05,
+            "<= 5% (a count a true 5 % exceeds 0.1 % of the time fails)",
+            flagged["peac"] <= binom.ppf(0.999, total, ALPHA),
         )
     for step in (0.10, 0.20):
         caught = dict.fromkeys(RULES, 0)
@@ -166,7 +172,12 @@ def synthetic(report: Report, cases: int) -> None:
         noise_cuts += bool(change_points(ar_t(rng, WINDOW, 0.05), math.log1p(MIN_EFFECT / 2)))
     rate = noise_cuts / (cases * 3)
     print(f"change points in {cases * 3} windows of AR(1) t(4) noise: {rate:.1%}")
-    report.check("change points in pure noise", f"{rate:.1%}", "<= 5%", rate <= 0.05)
+    report.check(
+        "change points in pure noise",
+        f"{rate:.1%}",
+        "<= 5% (binomial 0.1 % tail)",
+        noise_cuts <= binom.ppf(0.999, cases * 3, 0.05),
+    )
 
 
 def real_series() -> Iterator[tuple[str, str, np.ndarray, bool]]:
@@ -197,7 +208,8 @@ def real(report: Report, stride: int) -> None:
     flagged = dict.fromkeys(RULES, 0)
     covered = forecasts = 0
     per_series: list[float] = []
-    for _, _, values, higher_is_better in real_series():
+    per_project: dict[str, list[float]] = defaultdict(list)
+    for project, _, values, higher_is_better in real_series():
         # Judge "worse" as higher: flip series where higher is better.
         series = 1.0 / values if higher_is_better else values
         fails = n = 0
@@ -214,6 +226,7 @@ def real(report: Report, stride: int) -> None:
                     fails += hit
             n += 1
         per_series.append(100 * fails / max(n, 1))
+        per_project[project].append(per_series[-1])
     total = max(forecasts, 1)
     coverage = covered / total
     print(f"real histories: {len(per_series)} series, {forecasts} one-step forecasts")
@@ -221,6 +234,10 @@ def real(report: Report, stride: int) -> None:
     print(
         "fails per 100 commits (all series): "
         + ", ".join(f"{r} {100 * flagged[r] / total:.2f}" for r in RULES)
+    )
+    print(
+        "peac fails per 100 commits, mean series by project: "
+        + ", ".join(f"{p} {statistics.mean(v):.2f}" for p, v in sorted(per_project.items()))
     )
     median = statistics.median(per_series)
     print(
@@ -232,12 +249,44 @@ def real(report: Report, stride: int) -> None:
     )
 
 
+def segments(report: Report, per_family: int) -> None:
+    """Change points' F1 (margin 5) and Cover on the generated annotated set."""
+    detectors: dict[str, segmentation.Detector] = {
+        "peac": lambda y: public_change_points(list(y)),
+        "nothing": segmentation.nothing,
+        "binseg BIC": segmentation.plain_binseg,
+    }
+    scores = {name: segmentation.score(d, 2026, per_family) for name, d in detectors.items()}
+    print(f"change points, annotated set ({per_family} series per family): F1 / Cover")
+    for family in scores["peac"]:
+        print(
+            f"  {family:<24}"
+            + "".join(
+                f"{name:>12} {s[family][0]:.3f} / {s[family][1]:.3f}" for name, s in scores.items()
+            )
+        )
+    peac, nothing = scores["peac"]["all"], scores["nothing"]["all"]
+    report.check(
+        "change points F1",
+        f"{peac[0]:.3f}",
+        f"> reporting nothing {nothing[0]:.3f}",
+        peac[0] > nothing[0],
+    )
+    report.check(
+        "change points Cover",
+        f"{peac[1]:.3f}",
+        f"> reporting nothing {nothing[1]:.3f}",
+        peac[1] > nothing[1],
+    )
+
+
 def main() -> int:
     p = parser(__doc__)
     args = p.parse_args()
 
     def body(report: Report) -> None:
         synthetic(report, 40 if args.quick else 300)
+        segments(report, 10 if args.quick else 40)
         real(report, 6 if args.quick else 1)
 
     return run("judgement", args.quick, body)

@@ -57,12 +57,22 @@ def assess(
 
 
 def change_points(values: Sequence[float], *, log_scale: bool = False) -> list[int]:
-    """Indices where a new level starts, with the defaults the gate uses (a shift must pass
-    the calibrated test and be at least 2.5 % of the level)."""
-    y = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
+    """Indices into ``values`` where a new level starts, with the defaults the gate uses (a
+    shift must pass the calibrated test and be at least 2.5 % of the level; in a series that
+    wanders like a random walk or a trend, only an abrupt jump counts). Values that are not
+    numbers (and, on the log scale, values <= 0) are skipped, not counted as levels."""
+    usable = [
+        (i, float(v))
+        for i, v in enumerate(values)
+        if math.isfinite(v) and (float(v) > 0 or not log_scale)
+    ]
+    if not usable:
+        return []
+    index = [i for i, _ in usable]
+    y = np.asarray([v for _, v in usable], dtype=float)
     if log_scale:
         y = np.log(y)
         floor = math.log1p(0.025)
     else:
-        floor = 0.025 * abs(float(np.median(y))) if len(y) else 0.0
-    return _change_points(y, floor)
+        floor = 0.025 * abs(float(np.median(y)))
+    return [index[k] for k in _change_points(y, floor)]

@@ -24,6 +24,8 @@ from numpy.typing import NDArray
 THRESHOLD = 4.2
 MIN_SEGMENT = 5
 MAX_RHO = 0.8
+ABRUPT_SPAN = 5  # values either side of a jump in a wandering series
+ABRUPT_LIMIT = 5.0  # robust deviations a jump must stand out by among all places
 
 
 def long_run_sigma(y: NDArray[np.float64]) -> float:
@@ -53,6 +55,52 @@ def _rank_correlation(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return -0.5
     return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def _line_explains(y: NDArray[np.float64], at: int) -> bool:
+    """Whether a step at ``at`` adds nothing (BIC, with the step's place counted) to one
+    straight line through the stretch: a steady drift is no level shift, however large the
+    means' difference grows; a step on a drift, or a staircase, still is."""
+    n = len(y)
+    x = np.arange(n, dtype=float)
+    line = np.c_[np.ones(n), x]
+    stepped = np.c_[line, (x >= at).astype(float)]
+    sse_line = _sse(line, y)
+    sse_step = _sse(stepped, y)
+    return n * math.log(sse_line / sse_step) <= 2.0 * math.log(n)
+
+
+def _sse(design: NDArray[np.float64], y: NDArray[np.float64]) -> float:
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return max(float(np.sum((y - design @ coef) ** 2)), 1e-300)
+
+
+def _persistent(y: NDArray[np.float64], at: int) -> bool:
+    """Whether the series, less a step at ``at``, wanders like a random walk (its differences
+    show no sign of the mean reversion a level has): the long-run scale is unbounded then,
+    and only an abrupt jump is a change point."""
+    z = y.copy()
+    z[at:] -= float(np.median(y[at:]) - np.median(y[:at]))
+    d = np.diff(z)
+    return len(d) >= 12 and 1.0 + 2.0 * _rank_correlation(d[1:], d[:-1]) >= MAX_RHO
+
+
+def _abrupt(y: NDArray[np.float64], at: int) -> bool:
+    """Whether the move across ``at`` is abrupt: the difference of the means of the
+    ``ABRUPT_SPAN`` values either side stands out among the same difference at every other
+    place, by ``ABRUPT_LIMIT`` robust deviations."""
+    n, m = len(y), ABRUPT_SPAN
+    if n < 2 * m + 2:
+        return False
+    total = np.r_[0.0, np.cumsum(y)]
+    k = np.arange(m, n - m + 1)
+    moves = (total[k + m] - total[k]) / m - (total[k] - total[k - m]) / m
+    spread = np.abs(moves - np.median(moves))
+    scale = 1.4826 * float(np.median(spread))
+    if scale == 0.0:  # flat almost everywhere (quantised): the mean deviation, as above
+        scale = 1.2533 * float(np.mean(spread))
+    here = float(np.mean(y[at : at + m]) - np.mean(y[max(at - m, 0) : at]))
+    return abs(here - float(np.median(moves))) > ABRUPT_LIMIT * scale
 
 
 def change_points(
@@ -85,6 +133,8 @@ def _split(
     at = int(k[best])
     shift = abs(float(np.median(y[at:]) - np.median(y[:at])))
     if stat[best] <= threshold or shift < floor:
+        return
+    if _line_explains(y, at) or (_persistent(y, at) and not _abrupt(y, at)):
         return
     found.append(offset + at)
     _split(y[:at], offset, found, floor, threshold)
