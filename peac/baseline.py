@@ -5,7 +5,7 @@ uses, over plain numbers.
 
     assess([0.20, 0.21, 0.19, ...], 0.26).regression       # one value per commit, oldest first
     assess([[0.20, 0.21], [0.19, 0.2], ...], [0.26, 0.25])  # several runs per commit
-    change_points([1, 1, 1, 1, 1, 2, 2, 2, 2, 2])           # [5]
+    change_points([1.0] * 10 + [2.0] * 10)                  # [10]
 """
 
 from __future__ import annotations
@@ -41,11 +41,9 @@ def assess(
     values, per commit, oldest first), with the p-value, the expected value, the one-sided
     bound on the worse side and the effect. Values that are not numbers are left out of the
     history; a head that is not a number is no regression (and says so)."""
-    points = [
-        Point(f"{i:040x}", i, "", runs)
-        for i, runs in enumerate(_runs(h) for h in history)
-        if runs and all(math.isfinite(v) for v in runs)
-    ]
+    # Commits whose values are not numbers go in too: the baseline leaves them out and says
+    # which (by position: "#3" is the fourth commit given).
+    points = [Point(f"#{i}", i, "", runs) for i, runs in enumerate(_runs(h) for h in history)]
     return assess_points(
         points,
         _runs(head),

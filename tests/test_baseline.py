@@ -466,3 +466,31 @@ def test_a_head_no_further_than_a_blip_warns_and_a_second_in_a_row_fails() -> No
     # A head beyond the blip's jump is judged on the forecast alone, at once.
     beyond = verdict_for(plan, {"checkout": values}, {"checkout": 0.2 * 2.5})
     assert beyond.outcome is Tier.FAIL
+
+
+def test_one_commit_beyond_the_bound_is_no_level_and_the_next_head_warns() -> None:
+    """A single commit far out on main (flagged when it was the head, merged anyway) must not
+    become the level the next head is judged by: a head out there again warns, never passes
+    silently, and a broken run does not make every later regression a blip."""
+    from peac.baseline import assess
+
+    history = list(noisy(1, 29, 0.01, level=100.0)) + [150.0]
+    check = assess(history, 140.0)
+    assert not check.regression and check.blips == 1  # may be the same change: warn
+    plan = rules([objective("checkout", fail_regression=0.1)])
+    verdict = verdict_for(plan, {"checkout": np.array(history)}, {"checkout": 140.0})
+    assert verdict.outcome is Tier.WARN
+    broken = list(noisy(1, 29, 0.01, level=100.0)) + [1e6]
+    assert assess(broken, 130.0).regression  # a jump 30x further is no evidence for +30 %
+    assert assess(broken[:-1] + [1e6, 130.0], 131.0).regression  # no level of two unlike values
+
+
+def test_bad_values_at_the_end_of_history_never_crash() -> None:
+    from peac.baseline import assess
+
+    for last in (0.0, -1.0):
+        check = assess([100.0] * 20 + [last], 50.0, higher_is_worse=False)
+        assert check.p_value is not None and 0.0 <= check.p_value <= 1.0
+    negative = list(-100.0 + np.random.default_rng(2).normal(0.0, 1.0, 30))
+    check = assess(negative, -50.0, log_scale=False)  # +50 on a value of -100: worse
+    assert check.effect is not None and check.effect > 0 and check.regression

@@ -3,8 +3,9 @@ verdict with its evidence out. Pure: no git, no files, no printing, no clock.
 
 Each objective is judged twice. Against the budget's absolute limits (``max``/``min``), and
 against history: a regression counts only when it is significant (beyond the forecast's
-prediction bound, or a rank test when several head runs exist, after Holm or Benjamini-Hochberg
-correction across the run's objectives) AND larger than both the policy's ``min_effect`` and the
+prediction bound, and beyond the window's one-commit blips as far, after Holm or
+Benjamini-Hochberg correction across the run's objectives; several runs are judged by their
+median) AND larger than both the policy's ``min_effect`` and the
 tier's ``max_regression``. A run that cannot be judged, a missing value or a missing baseline is
 never a silent pass: the rules say what it counts as, and the verdict says why.
 """
@@ -368,7 +369,8 @@ def _blip(draft: _Draft, model_adjusted: float | None, policy: Policy) -> str:
         f"{draft.effect:+.1%} is beyond the forecast bound (p={model_adjusted:.3g} after "
         f"{policy.correction}), but {draft.blips} commit(s) in the window jumped this far for "
         f"one commit (p={draft.p_value:.3g} counting them): a blip or a step; if the next "
-        "commit stays there it is judged a regression; 3 or more runs per commit tell at once"
+        "commit stays there it is judged a regression (re-running this commit's job on "
+        "another runner tells sooner)"
     )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+JUMP_RANGE = 8.0  # a jump counts for a head whose own jump is at least 1/8 of it (model scale)
+
 
 @dataclass(frozen=True)
 class Missing:
@@ -48,13 +50,18 @@ class Baseline:
 
     def jumps_as_far(self, value: float) -> int:
         """How many of the window's one-commit jumps went at least as far as ``value`` goes
-        beyond the expected value (on the worse side)."""
+        beyond the expected value (on the worse side), but not ``JUMP_RANGE`` times further.
+        Jumps are measured from their neighbours' median, the head from the forecast: each
+        against the level of its own time."""
         if not self.jumps or (self.log_scale and value <= 0):
             return 0
         beyond = self.transform(value) - self.fit.center
         if not self.higher_is_worse:
             beyond = -beyond
-        return sum(j >= beyond for j in self.jumps) if beyond > 0 else 0
+        if beyond <= 0:
+            return 0
+        # A jump many times further (a broken run) says little about jumps of the head's size.
+        return sum(beyond <= j <= JUMP_RANGE * beyond for j in self.jumps)
 
     @property
     def n(self) -> int:
@@ -67,7 +74,7 @@ class Baseline:
         """Relative change from the expected value, positive when worse."""
         if self.expected == 0:
             return 0.0 if value == 0 else math.copysign(math.inf, value)
-        change = value / self.expected - 1.0
+        change = (value - self.expected) / abs(self.expected)  # signed by the value's move
         return change if self.higher_is_worse else -change
 
     def describe(self) -> str:

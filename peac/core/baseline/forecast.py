@@ -43,7 +43,6 @@ MAX_MODEL_POINTS = 100  # the next commit's forecast needs the recent past, not 
 LEVEL_POINTS = 20  # the level is the trimmed mean of this many latest values of the segment
 TREND_ALPHA = 0.01  # a trend must be this clear before the forecast follows it
 MIN_RESIDUALS = 8  # backtest errors needed before the interval is read from them
-MIN_EMPIRICAL = MIN_RESIDUALS  # the one-sided quantile of the errors always bounds the interval
 # The errors' quantile that bounds the interval: the 85 % order statistic varies far less than
 # the largest of ~25 errors (the 95 % one), and one-commit blips are answered by their own
 # p-value instead. Chosen on benchmarks/judgement.py: real coverage 0.942, detection +4 points.
@@ -132,8 +131,8 @@ def _mann_kendall(y: NDArray[np.float64]) -> float:
 
 
 def _level(segment: NDArray[np.float64]) -> tuple[float, str]:
-    """The forecast of the value after ``segment``: its recent level (median of the last
-    ``LEVEL_POINTS``), or the Theil-Sen line's next value when a trend is clear."""
+    """The forecast of the value after ``segment``: its recent level (a 20 % trimmed mean of
+    the last ``LEVEL_POINTS``), or the Theil-Sen line's next value when a trend is clear."""
     n = len(segment)
     if n >= MIN_TREND_POINTS and _mann_kendall(segment) < TREND_ALPHA:
         i, j = np.triu_indices(n, 1)
@@ -188,43 +187,78 @@ def baseline(
         if len(valid) - k < MIN_POINTS + 2:
             break
         prior = _fit(valid[:-k], **options, confidence=confidence, floor=floor)
-        if not isinstance(prior, Baseline) or not all(_beyond(prior, p.value) for p in valid[-k:]):
+        if (
+            not isinstance(prior, Baseline)
+            or prior.log_scale != full.log_scale
+            or not all(_beyond(prior, p.value) for p in valid[-k:])
+        ):
             break
         moved = (k, prior)
     if moved is None:
         return full
     k, prior = moved
     tail = valid[-k:]
-    if k == 1 and prior.jumps_as_far(tail[0].value):
-        # The last commit looked like one more blip; a head beyond the bound again is a
-        # level that moved, judged on the model alone.
-        note = (
-            f"{tail[0].commit[:7]} jumped as far as the window's blips did; "
-            "a second jump in a row is no blip"
-        )
-        return replace(full, jumps=(), notes=(*full.notes, note))
+    if k == 1:
+        return _one_jump(full, prior, tail[0])
+    if k == 2 and not _agree(prior, tail):
+        return full  # two unlike values (a blip and a step?) make no level; three have a median
     return _moved(full, prior, tail, confidence)
 
 
 def _beyond(base: Baseline, value: float) -> bool:
+    """Whether ``value`` is past ``base``'s bound on the worse side (a value the log scale
+    cannot take makes no level to follow)."""
     if base.log_scale and value <= 0:
-        return not base.higher_is_worse
+        return False
     return value > base.bound if base.higher_is_worse else value < base.bound
 
 
+def _noise(base: Baseline) -> float:
+    """One commit's noise on the model scale (the bound's scale less the level's error)."""
+    return base.fit.scale / _spread_of(base.n)
+
+
+def _agree(prior: Baseline, tail: Sequence[Point]) -> bool:
+    """Whether the tail's values sit at one level: within the earlier noise's two-sided
+    95 % range of each other."""
+    values = [prior.transform(p.value) for p in tail]
+    return max(values) - min(values) <= 2 * 1.96 * _noise(prior) * math.sqrt(2.0)
+
+
+def _one_jump(full: Baseline, prior: Baseline, last: Point) -> Baseline:
+    """The last commit alone went beyond the bound: one commit makes no level. Judged against
+    the earlier level, with the last commit's jump counted among the window's blips (the head
+    jumping as far may be the same change, which was judged when it was the head), unless
+    the window had already shown such jumps: then the last commit was let pass as a possible
+    blip, and a head out there again is a level that moved, judged on the forecast alone."""
+    if prior.jumps_as_far(last.value):
+        note = (
+            f"{last.commit[:7]} jumped as far as the window's blips did; "
+            "a second jump in a row is no blip"
+        )
+        return replace(full, jumps=(), notes=(*full.notes, note))
+    if last.commit in full.excluded:
+        return full  # already counted among the jumps by the outlier filter
+    worse = 1.0 if prior.higher_is_worse else -1.0
+    jump = worse * (prior.transform(last.value) - prior.fit.center)
+    note = f"{last.commit[:7]} went beyond the bound alone: counted as a jump, not a level"
+    return replace(full, jumps=tuple(sorted((*full.jumps, jump))), notes=(*full.notes, note))
+
+
 def _moved(full: Baseline, prior: Baseline, tail: Sequence[Point], confidence: float) -> Baseline:
-    """The baseline at the level of the last ``tail`` commits, which all sit beyond the bound
-    of the commits before them: a regression (or gain) that already landed on the base branch,
-    too recent for a change point. The noise is the earlier segment's."""
+    """The baseline at the level of the last ``tail`` commits, which all sit beyond the
+    earlier bound on the worse side and agree with each other: a regression that already
+    landed on the base branch, too recent for a change point, and judged when it came. The
+    noise is the earlier segment's."""
     from scipy import stats
 
     center = float(np.median([prior.transform(p.value) for p in tail]))
-    scale = prior.fit.scale / _spread_of(prior.n) * _spread_of(len(tail))
+    scale = _noise(prior) * _spread_of(len(tail))
     worse = 1.0 if prior.higher_is_worse else -1.0
     bound = center + worse * float(stats.t.ppf(confidence, prior.fit.df)) * scale
     back: Callable[[float], float] = math.exp if prior.log_scale else float
     if (back(bound) - full.bound) * worse <= 0:
-        return full  # the level moved the better way: the full window's bound is the stricter
+        return full  # the whole window's bound is already as far out: nothing to follow
     note = (
         f"the last {len(tail)} commit(s) moved beyond the earlier bound "
         f"({prior.bound:.6g}) since {tail[0].commit[:7]}: judged against their level, the "
@@ -243,6 +277,21 @@ def _moved(full: Baseline, prior: Baseline, tail: Sequence[Point], confidence: f
     )
 
 
+def _events(found: dict[int, float], worse: float) -> tuple[float, ...]:
+    """The worse-side jumps of the outliers, one per run of consecutive commits (a change
+    that lasted three commits and was reverted is one event, not three blips), sorted."""
+    events: list[float] = []
+    last = -2
+    for i in sorted(found):
+        jump = worse * found[i]
+        if i == last + 1 and events:
+            events[-1] = max(events[-1], jump)
+        else:
+            events.append(jump)
+        last = i
+    return tuple(sorted(j for j in events if j > 0))
+
+
 def _fit(
     points: Sequence[Point],
     *,
@@ -254,8 +303,9 @@ def _fit(
     """The baseline of the whole window: cleaned, cut at its last change point, forecast."""
     from scipy import stats
 
-    valid = [p for p in points if all(math.isfinite(v) for v in p.values) and p.values]
-    invalid = [p.commit for p in points if p not in valid]
+    usable = [bool(p.values) and all(math.isfinite(v) for v in p.values) for p in points]
+    valid = [p for p, ok in zip(points, usable, strict=True) if ok]
+    invalid = [p.commit for p, ok in zip(points, usable, strict=True) if not ok]
     if not valid:
         reason = "no comparable runs recorded on the base branch in the window"
         if invalid:
@@ -272,8 +322,7 @@ def _fit(
     noise_floor = 0.002 if log_scale else 0.002 * max(abs(float(np.median(y))), 1e-12)
     found = outliers(y, max(noise_floor, quantum))
     out = set(found)
-    jumps = tuple(sorted(r if higher_is_worse else -r for r in found.values()))
-    jumps = tuple(j for j in jumps if j > 0)
+    jumps = _events(found, 1.0 if higher_is_worse else -1.0)
     kept = [i for i in range(len(points)) if i not in out]
     if len(kept) < MIN_POINTS:
         return Missing(
@@ -307,13 +356,12 @@ def _fit(
         from statsmodels.robust.scale import qn_scale
 
         spread = float(qn_scale(residuals))
-        if len(residuals) >= MIN_EMPIRICAL:
-            # Enough errors to read the one-sided quantile itself (a conformal order
-            # statistic): a tail heavier than the Student-t's widens the interval to it.
-            worse_errors = np.sort(residuals * (1.0 if higher_is_worse else -1.0))
-            level = min(FLOOR_QUANTILE, confidence)
-            rank = min(math.ceil((len(worse_errors) + 1) * level), len(worse_errors)) - 1
-            spread = max(spread, float(worse_errors[rank]) / float(stats.t.ppf(level, df)))
+        # Enough errors to read the one-sided quantile itself (a conformal order
+        # statistic): a tail heavier than the Student-t's widens the interval to it.
+        worse_errors = np.sort(residuals * (1.0 if higher_is_worse else -1.0))
+        level = min(FLOOR_QUANTILE, confidence)
+        rank = min(math.ceil((len(worse_errors) + 1) * level), len(worse_errors)) - 1
+        spread = max(spread, float(worse_errors[rank]) / float(stats.t.ppf(level, df)))
         scale = SCALE_FACTOR * spread * _spread_of(len(segment))
         how = f"interval from {len(residuals)} one-step backtest errors"
     else:
