@@ -474,15 +474,15 @@ def test_one_commit_beyond_the_bound_is_no_level_and_the_next_head_warns() -> No
     silently, and a broken run does not make every later regression a blip."""
     from peac.baseline import assess
 
-    history = list(noisy(1, 29, 0.01, level=100.0)) + [150.0]
+    history = [*noisy(1, 29, 0.01, level=100.0), 150.0]
     check = assess(history, 140.0)
     assert not check.regression and check.blips == 1  # may be the same change: warn
     plan = rules([objective("checkout", fail_regression=0.1)])
     verdict = verdict_for(plan, {"checkout": np.array(history)}, {"checkout": 140.0})
     assert verdict.outcome is Tier.WARN
-    broken = list(noisy(1, 29, 0.01, level=100.0)) + [1e6]
+    broken = [*noisy(1, 29, 0.01, level=100.0), 1e6]
     assert assess(broken, 130.0).regression  # a jump 30x further is no evidence for +30 %
-    assert assess(broken[:-1] + [1e6, 130.0], 131.0).regression  # no level of two unlike values
+    assert assess([*broken[:-1], 1e6, 130.0], 131.0).regression  # two unlike values: no level
 
 
 def test_bad_values_at_the_end_of_history_never_crash() -> None:

@@ -199,7 +199,7 @@ def baseline(
     k, prior = moved
     tail = valid[-k:]
     if k == 1:
-        return _one_jump(full, prior, tail[0])
+        return _one_jump(full, prior, tail[0], confidence)
     if k == 2 and not _agree(prior, tail):
         return full  # two unlike values (a blip and a step?) make no level; three have a median
     return _moved(full, prior, tail, confidence)
@@ -225,24 +225,26 @@ def _agree(prior: Baseline, tail: Sequence[Point]) -> bool:
     return max(values) - min(values) <= 2 * 1.96 * _noise(prior) * math.sqrt(2.0)
 
 
-def _one_jump(full: Baseline, prior: Baseline, last: Point) -> Baseline:
+def _one_jump(full: Baseline, prior: Baseline, last: Point, confidence: float) -> Baseline:
     """The last commit alone went beyond the bound: one commit makes no level. Judged against
-    the earlier level, with the last commit's jump counted among the window's blips (the head
-    jumping as far may be the same change, which was judged when it was the head), unless
-    the window had already shown such jumps: then the last commit was let pass as a possible
+    the earlier level, with the last commit counted among the window's jumps, as far as it
+    went plus one commit's noise (a head at its level may be the same change, which was
+    judged when it was the head: it warns; a head clearly further out fails), unless the
+    window had already shown such jumps: then the last commit was let pass as a possible
     blip, and a head out there again is a level that moved, judged on the forecast alone."""
+    from scipy import stats
+
     if prior.jumps_as_far(last.value):
         note = (
             f"{last.commit[:7]} jumped as far as the window's blips did; "
             "a second jump in a row is no blip"
         )
         return replace(full, jumps=(), notes=(*full.notes, note))
-    if last.commit in full.excluded:
-        return full  # already counted among the jumps by the outlier filter
     worse = 1.0 if prior.higher_is_worse else -1.0
-    jump = worse * (prior.transform(last.value) - prior.fit.center)
+    margin = float(stats.t.ppf(confidence, prior.fit.df)) * _noise(prior) * math.sqrt(2.0)
+    jump = worse * (prior.transform(last.value) - prior.fit.center) + margin
     note = f"{last.commit[:7]} went beyond the bound alone: counted as a jump, not a level"
-    return replace(full, jumps=tuple(sorted((*full.jumps, jump))), notes=(*full.notes, note))
+    return replace(full, jumps=tuple(sorted((*prior.jumps, jump))), notes=(*full.notes, note))
 
 
 def _moved(full: Baseline, prior: Baseline, tail: Sequence[Point], confidence: float) -> Baseline:
