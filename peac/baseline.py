@@ -21,7 +21,7 @@ from peac.model.series import Point
 
 __all__ = ["Assessment", "assess", "change_points"]
 
-History = Sequence[float] | Sequence[Sequence[float]]
+History = Sequence[float | Sequence[float]]  # one value, or the runs, per commit
 
 
 def _runs(value: float | Sequence[float]) -> tuple[float, ...]:

@@ -82,7 +82,7 @@ class Baseline:
         scale = "log values" if self.log_scale else "values"
         parts = [f"{self.fit.name} on {scale} of {self.n} commit(s)"]
         if self.since:
-            parts.append(f"since the change point at {self.since[:7]}")
+            parts.append(f"since the level changed at {self.since[:7]}")
         if self.excluded:
             shown = ", ".join(c[:7] for c in self.excluded)
             parts.append(f"{len(self.excluded)} outlier(s) left out ({shown})")
