@@ -494,3 +494,27 @@ def test_bad_values_at_the_end_of_history_never_crash() -> None:
     negative = list(-100.0 + np.random.default_rng(2).normal(0.0, 1.0, 30))
     check = assess(negative, -50.0, log_scale=False)  # +50 on a value of -100: worse
     assert check.effect is not None and check.effect > 0 and check.regression
+
+
+def test_a_throughput_of_zero_in_history_is_left_out_not_a_new_scale() -> None:
+    """A run nothing answered (0 req/s) on main is a broken commit: left out and named, and
+    it neither switches the series to the plain scale nor hides a halved throughput."""
+    from peac.baseline import assess
+
+    history = [*noisy(3, 29, 0.02, level=100.0), 0.0]
+    check = assess(history, 50.0, higher_is_worse=False)
+    assert check.regression
+    assert isinstance(check.baseline, Baseline) and check.baseline.log_scale
+    assert any("values <= 0 left out" in note for note in check.baseline.notes)
+
+
+def test_a_blip_inside_a_recent_tail_makes_no_level() -> None:
+    """Three commits beyond the bound, one of them a blip: no level to follow; the head at the
+    blip's height is still judged against the earlier level."""
+    from peac.baseline import assess
+
+    history = [*noisy(4, 27, 0.01, level=100.0), 103.0, 150.0, 103.0]
+    check = assess(history, 150.0)
+    assert isinstance(check.baseline, Baseline)
+    assert not check.baseline.fit.name.startswith("level of the last")
+    assert check.expected is not None and check.expected < 105.0

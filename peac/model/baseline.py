@@ -61,7 +61,8 @@ class Baseline:
         if beyond <= 0:
             return 0
         # A jump many times further (a broken run) says little about jumps of the head's size.
-        return sum(beyond <= j <= JUMP_RANGE * beyond for j in self.jumps)
+        slack = 1e-9 * abs(beyond)  # the edges count despite rounding
+        return sum(beyond - slack <= j <= JUMP_RANGE * beyond + slack for j in self.jumps)
 
     @property
     def n(self) -> int:

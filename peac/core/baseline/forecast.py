@@ -200,9 +200,15 @@ def baseline(
     tail = valid[-k:]
     if k == 1:
         return _one_jump(full, prior, tail[0], confidence)
-    if k == 2 and not _agree(prior, tail):
-        return full  # two unlike values (a blip and a step?) make no level; three have a median
+    if not _agree(prior, tail):
+        return full  # unlike values (a blip among them?) make no level to follow
     return _moved(full, prior, tail, confidence)
+
+
+def _exp(x: float) -> float:
+    """``exp`` that saturates at the largest float instead of raising (a window of 1e-300
+    beside 1 has a log-scale bound beyond any float)."""
+    return math.exp(min(x, 709.0))
 
 
 def _beyond(base: Baseline, value: float) -> bool:
@@ -220,7 +226,7 @@ def _noise(base: Baseline) -> float:
 
 def _agree(prior: Baseline, tail: Sequence[Point]) -> bool:
     """Whether the tail's values sit at one level: within the earlier noise's two-sided
-    95 % range of each other."""
+    95 % range of each other (a blip among them is judged as one, not followed)."""
     values = [prior.transform(p.value) for p in tail]
     return max(values) - min(values) <= 2 * 1.96 * _noise(prior) * math.sqrt(2.0)
 
@@ -236,8 +242,8 @@ def _one_jump(full: Baseline, prior: Baseline, last: Point, confidence: float) -
 
     if prior.jumps_as_far(last.value):
         note = (
-            f"{last.commit[:7]} jumped as far as the window's blips did; "
-            "a second jump in a row is no blip"
+            f"{last.commit[:7]}, the last commit, jumped as far as the window's blips did; "
+            "the head out there again is no blip"
         )
         return replace(full, jumps=(), notes=(*full.notes, note))
     worse = 1.0 if prior.higher_is_worse else -1.0
@@ -258,7 +264,7 @@ def _moved(full: Baseline, prior: Baseline, tail: Sequence[Point], confidence: f
     scale = _noise(prior) * _spread_of(len(tail))
     worse = 1.0 if prior.higher_is_worse else -1.0
     bound = center + worse * float(stats.t.ppf(confidence, prior.fit.df)) * scale
-    back: Callable[[float], float] = math.exp if prior.log_scale else float
+    back: Callable[[float], float] = _exp if prior.log_scale else float
     if (back(bound) - full.bound) * worse <= 0:
         return full  # the whole window's bound is already as far out: nothing to follow
     note = (
@@ -315,8 +321,17 @@ def _fit(
         return Missing(reason)
     points = valid
     values = np.array([p.value for p in points], dtype=float)
+    nonpositive: list[str] = []
     if log_scale and np.any(values <= 0):
-        log_scale = False
+        if 2 * int(np.sum(values <= 0)) < len(values):
+            # A few commits at 0 on a log-scale metric (nothing answered) are broken runs,
+            # left out and named; they would otherwise turn the whole window to the plain
+            # scale with a value grid as coarse as the level itself.
+            nonpositive = [p.commit for p, v in zip(points, values, strict=True) if v <= 0]
+            points = [p for p, v in zip(points, values, strict=True) if v > 0]
+            values = values[values > 0]
+        else:
+            log_scale = False
     y = np.log(values) if log_scale else values
     step = resolution(values)
     median = float(np.median(values))
@@ -343,6 +358,11 @@ def _fit(
         notes.append(
             f"{len(invalid)} commit(s) with values that are not numbers left out "
             f"({', '.join(c[:7] for c in invalid[:5])})"
+        )
+    if nonpositive:
+        notes.append(
+            f"{len(nonpositive)} commit(s) with values <= 0 left out on the log scale "
+            f"({', '.join(c[:7] for c in nonpositive[:5])})"
         )
     if len(starts) > 1 and _trend_beats_steps(yk, starts):
         starts = []
@@ -378,12 +398,12 @@ def _fit(
     quantile = float(stats.t.ppf(confidence, df))
     worse = 1.0 if higher_is_worse else -1.0
     bound = center + worse * quantile * scale
-    back: Callable[[float], float] = math.exp if log_scale else float
+    back: Callable[[float], float] = _exp if log_scale else float
     first = kept[offset + start]
     used = [points[i] for i in kept[offset + start :]]
     drift, drift_p = _trend(yk)
     level = float(np.median(yk))
-    relative_drift = math.expm1(drift) if log_scale else drift / level if level else 0.0
+    relative_drift = math.expm1(min(drift, 709.0)) if log_scale else drift / level if level else 0.0
     return Baseline(
         expected=back(center),
         bound=back(bound),
@@ -392,7 +412,7 @@ def _fit(
         log_scale=log_scale,
         fit=fit,
         commits=tuple(p.commit for p in used),
-        window=len(points) + len(invalid),
+        window=len(points) + len(invalid) + len(nonpositive),
         since=points[first].commit if starts else None,
         excluded=tuple(points[i].commit for i in sorted(out)),
         samples=tuple(v for p in used for v in p.values),
