@@ -117,22 +117,10 @@ def judge(
         drafts.append(draft)
 
     tested = [d for d in drafts if d.p_value is not None]
-    adjusted = dict(
-        zip(
-            (id(d) for d in tested),
-            adjust([d.p_value or 0.0 for d in tested], policy.correction),
-            strict=True,
-        )
-    )
+    adjusted = _corrected(tested, [d.p_value or 0.0 for d in tested], policy)
     # The same correction on the forecast's p-values alone: a head that only a blip in the
     # window keeps from significance is still worth a warning.
-    model = dict(
-        zip(
-            (id(d) for d in tested),
-            adjust([d.model_p or 0.0 for d in tested], policy.correction),
-            strict=True,
-        )
-    )
+    model = _corrected(tested, [d.model_p or 0.0 for d in tested], policy)
     verdicts = [
         _judge_one(d, adjusted.get(id(d)), rules, len(tested), model.get(id(d))) for d in drafts
     ]
@@ -175,6 +163,13 @@ def judge(
         advice=tuple(advice),
         changes=tuple(changes),
     )
+
+
+def _corrected(
+    tested: Sequence[_Draft], p_values: Sequence[float], policy: Policy
+) -> dict[int, float]:
+    """The p-values after the policy's correction over the tested objectives, by draft id."""
+    return dict(zip((id(d) for d in tested), adjust(p_values, policy.correction), strict=True))
 
 
 def _waive(verdict: ObjectiveVerdict, waiver: Waiver | None) -> ObjectiveVerdict:
@@ -237,8 +232,7 @@ def _judge_one(
             message = "worse than the baseline (the default regression check)"
             fired.append(Fired(default_check, Limit.DEFAULT, policy.min_effect, message))
         blip = _blip(draft, model_adjusted, policy)
-        regression_fired = any(f.limit in (Limit.REGRESSION, Limit.DEFAULT) for f in fired)
-        if blip and not regression_fired and _threshold(objective, policy) is not None:
+        if blip and not any(f.limit in (Limit.REGRESSION, Limit.DEFAULT) for f in fired):
             fired.append(Fired(Tier.WARN, Limit.BLIP, policy.min_effect, blip))
         creep = _creep(base, policy.min_effect, policy.alpha)
         if creep and (has_regression_limit(objective) or objective.regression is not None):

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import uvicorn
 
 from peac import serving
+from peac.serving import Receive, Scope, Send
 
 MAX_RECORDS = 500_000
 ITERATION_HEADER = "x-peac-iteration"  # which VU iteration sent a request, for think times
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +40,8 @@ class RecordingApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serving.lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         more = True

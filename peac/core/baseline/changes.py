@@ -35,9 +35,7 @@ def long_run_sigma(y: NDArray[np.float64]) -> float:
     d = np.diff(y)
     if len(d) < 2:
         return 0.0
-    mad = 1.4826 * float(np.median(np.abs(d - np.median(d))))
-    if mad == 0.0:
-        mad = float(np.mean(np.abs(d - np.median(d)))) * 1.2533  # quantised series
+    mad = robust_sd(d)
     rho = 0.0
     if len(d) >= 6:
         r = _rank_correlation(d[1:], d[:-1])
@@ -45,6 +43,14 @@ def long_run_sigma(y: NDArray[np.float64]) -> float:
         rho = min(max(1.0 + 2.0 * r, 0.0), MAX_RHO)
     sigma = mad / math.sqrt(2.0 * (1.0 - rho))
     return sigma * math.sqrt((1.0 + rho) / (1.0 - rho))
+
+
+def robust_sd(x: NDArray[np.float64]) -> float:
+    """The standard deviation read from the median absolute deviation, or, when more than
+    half the values are equal (a quantised series), from the mean absolute deviation."""
+    spread = np.abs(x - np.median(x))
+    scale = 1.4826 * float(np.median(spread))
+    return scale if scale > 0.0 else 1.2533 * float(np.mean(spread))
 
 
 def _rank_correlation(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
@@ -95,10 +101,7 @@ def _abrupt(y: NDArray[np.float64], at: int) -> bool:
     total = np.r_[0.0, np.cumsum(y)]
     k = np.arange(m, n - m + 1)
     moves = (total[k + m] - total[k]) / m - (total[k] - total[k - m]) / m
-    spread = np.abs(moves - np.median(moves))
-    scale = 1.4826 * float(np.median(spread))
-    if scale == 0.0:  # flat almost everywhere (quantised): the mean deviation, as above
-        scale = 1.2533 * float(np.mean(spread))
+    scale = robust_sd(moves)
     here = float(np.mean(y[at : at + m]) - np.mean(y[max(at - m, 0) : at]))
     return abs(here - float(np.median(moves))) > ABRUPT_LIMIT * scale
 

@@ -15,16 +15,13 @@ import random
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from peac import serving
 from peac.demo.shop.faults import ROUTES, Faults
 from peac.model.units import parse_duration, parse_percent
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+from peac.serving import Receive, Scope, Send
 
 # route -> (median seconds, spread sigma of the lognormal)
 LATENCY = {
@@ -57,13 +54,8 @@ class ShopApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serving.lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         body = b""
