@@ -42,7 +42,7 @@ spec:
     - metric: latency
       stat: p95
       key: true
-      fail: {max: 2s, max_regression: 15%%}
+      fail: {max: 2s, max_regression: 40%%}
     - step: checkout
       metric: latency
       stat: p50
@@ -130,8 +130,10 @@ def test_regression_fails_with_the_budget_line_that_fired(shop: Path, tmp_path: 
 
 
 def test_a_small_regression_warns(shop: Path, tmp_path: Path) -> None:
-    # +16 %: over the warn tier's 10 %, under the fail tier's 30 %; the whole run moves less
-    code, out, _ = gate(str(head_result(shop, tmp_path / "h.json", checkout=0.232)))
+    # +20 %: over the checkout's warn tier (10 %), under its fail tier (30 %) and under the
+    # whole run's (40 %), so only the warn tier can fire; with 20 commits of ~3 % noise and Holm
+    # over 3 objectives a change of about +17 % is the smallest that can be significant
+    code, out, _ = gate(str(head_result(shop, tmp_path / "h.json", checkout=0.24)))
     assert code == 0, out
     assert "WARN  checkout latency p50" in out
     assert "shop-api: WARN: 1 warn" in out
