@@ -248,6 +248,46 @@ def test_a_few_commits_give_the_textbook_interval(n: int) -> None:
     assert caught / trials >= at_least(trials, 0.95 * power)
 
 
+@pytest.mark.parametrize(("before", "after", "step"), [(5, 3, 1.3), (4, 4, 0.77), (3, 3, 2.0)])
+def test_a_step_in_a_few_commits_is_followed(before: int, after: int, step: float) -> None:
+    """A step a few commits back, in a window too short for a change point of five commits a
+    side: the head is judged against the new level, with the noise read within each level (a
+    standard deviation across the step made a +30 % head after it pass, and judged a head at
+    the new level against a mix of both). Unchanged heads at the new level are flagged at the
+    interval's nominal 5 % at most; +30 % on 3 % noise is about 10 standard deviations, so a
+    working rule catches nearly all (stated: at least 90 %)."""
+    rng = np.random.default_rng(before * 10 + after)
+    trials, sigma = 300, 0.03
+    same = worse = named = 0
+    for _ in range(trials):
+        history = [
+            *np.exp(rng.normal(0.0, sigma, before)),
+            *(step * np.exp(rng.normal(0.0, sigma, after))),
+        ]
+        base = latency(np.array(history) * 0.2)
+        assert isinstance(base, Baseline)
+        named += base.since is not None  # the new level, named
+        head = 0.2 * step * float(np.exp(rng.normal(0.0, sigma)))
+        same += p_value(base, head) < 0.05
+        worse += p_value(base, head * 1.3) < 0.05
+    assert same / trials <= at_most(trials, 0.05)
+    assert worse / trials >= at_least(trials, 0.9)
+    assert named / trials >= at_least(trials, 0.9)
+
+
+def test_a_level_at_the_end_of_the_window_is_no_outlier() -> None:
+    """Near an end the Hampel window is lopsided: three commits at a new level at the end
+    (or the start) looked like a blip at their first commit, and that "jump" then made a head
+    as far out look like one more blip. A single commit out there still is one."""
+    from peac.core.baseline.cleaning import outliers
+
+    level = np.log([0.2, 0.201, 0.199, 0.2, 0.2, 0.201, 0.199, 0.2, 0.4, 0.401, 0.399])
+    assert outliers(level, 0.002) == {}
+    assert outliers(level[::-1].copy(), 0.002) == {}
+    blip = np.log([0.2, 0.201, 0.199, 0.2, 0.2, 0.201, 0.199, 0.2, 0.4, 0.2, 0.201])
+    assert list(outliers(blip, 0.002)) == [8]
+
+
 def test_a_constant_series_flags_only_a_real_change() -> None:
     base = baseline(points([0.0] * 10), higher_is_worse=True, log_scale=False)
     assert isinstance(base, Baseline)

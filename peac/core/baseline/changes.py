@@ -145,3 +145,38 @@ def _split(
     found.append(offset + at)
     _split(y[:at], offset, found, floor, threshold)
     _split(y[at:], offset + at, found, floor, threshold)
+
+
+# Windows too short for ``change_points`` (two segments of MIN_SEGMENT): a step is still a
+# step. The largest two-sample t statistic over the splits (two values a side at least) of
+# AR(1) noise (phi 0.3) with Student-t(4) innovations exceeds SHORT_LIMIT + SHORT_SLOPE / (n - 3)
+# in fewer than 1 % of windows of 4 to 12 values (simulated, 4,000 windows per length: the
+# 99 % quantiles run from 10.3 at 4 values to 5.9 at 12); a step a few commits back is cut
+# there, so the noise is read within the levels and the forecast follows the new one.
+SHORT_LIMIT = 5.8
+SHORT_SLOPE = 9.0
+SHORT_WINDOW = 12  # below this many values, short_step looks for the step change_points cannot
+
+
+def short_step(y: NDArray[np.float64], floor: float = 0.0) -> int | None:
+    """The index where a clear new level starts in a window of fewer than ``SHORT_WINDOW``
+    values, or None. ``floor`` is the smallest shift worth it, in the series' unit."""
+    n = len(y)
+    if n < 4 or n >= SHORT_WINDOW:
+        return None
+    size = float(np.max(np.abs(y)))
+    if not size > 0.0 or not math.isfinite(size):
+        return None
+    x = np.asarray(y, dtype=float) / size  # squares of values near 1e300 would overflow
+    best, at = 0.0, None
+    for k in range(2, n - 1):
+        a, b = x[:k], x[k:]
+        shift = abs(float(np.mean(b) - np.mean(a)))
+        if shift * size < floor or shift == 0.0:
+            continue
+        squares = float(np.sum((a - np.mean(a)) ** 2) + np.sum((b - np.mean(b)) ** 2))
+        spread = math.sqrt(squares / (n - 2)) * math.sqrt(1.0 / k + 1.0 / (n - k))
+        stat = shift / spread if spread > 0.0 else math.inf
+        if stat > best:
+            best, at = stat, k
+    return at if best > SHORT_LIMIT + SHORT_SLOPE / (n - 3) else None

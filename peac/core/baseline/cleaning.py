@@ -31,4 +31,37 @@ def outliers(y: NDArray[np.float64], floor: float) -> dict[int, float]:
         local = np.array([np.median(y[max(0, i - h) : i + h + 1]) for i in range(n)])
     residuals = y - local
     scale = max(1.4826 * float(np.median(np.abs(residuals))), floor)
-    return {i: float(residuals[i]) for i in range(n) if abs(residuals[i]) > HAMPEL_LIMIT * scale}
+    limit = HAMPEL_LIMIT * scale
+    level = _edge_levels(y, limit)
+    return {
+        i: float(residuals[i]) for i in range(n) if abs(residuals[i]) > limit and i not in level
+    }
+
+
+def _edge_levels(y: NDArray[np.float64], limit: float) -> set[int]:
+    """The first or last 2-3 values when they sit at one level of their own: the window of
+    a point near an end is lopsided (three values on one side, one or two on the other), so
+    a level shift three commits from the end would look like a blip at its first commit.
+    Whether such a run is a new level or a longer blip is for the change-point and
+    moved-level rules to say, not the outlier filter."""
+    n = len(y)
+    found: set[int] = set()
+    if n < 5:
+        return found
+    for run, rest in (
+        (range(n - 3, n), y[max(n - 6, 0) : n - 3]),
+        (range(n - 2, n), y[max(n - 5, 0) : n - 2]),
+        (range(3), y[3:6]),
+        (range(2), y[2:5]),
+    ):
+        if found & set(run):
+            continue
+        values = y[list(run)]
+        center = float(np.median(values))
+        # One level: its values within the filter's limit of each other, or within a
+        # quarter of its distance from the values beside it (the filter's own scale is
+        # too small to trust on a few commits).
+        tolerance = max(limit, abs(center - float(np.median(rest))) / 4.0)
+        if float(np.max(np.abs(values - center))) <= tolerance:
+            found |= set(run)
+    return found

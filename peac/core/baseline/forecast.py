@@ -32,7 +32,7 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import NDArray
 
-from peac.core.baseline.changes import change_points
+from peac.core.baseline.changes import change_points, short_step
 from peac.core.baseline.cleaning import outliers
 from peac.model.baseline import Baseline, Diagnostics, Fit, Missing
 from peac.model.series import Point
@@ -371,6 +371,9 @@ def _fit(
     offset = len(kept) - len(yk)
     shift_floor = math.log1p(floor) if log_scale else floor * abs(float(np.median(yk)))
     starts = change_points(yk, max(shift_floor, 2 * quantum))
+    if not starts:
+        step_at = short_step(yk, max(shift_floor, 2 * quantum))
+        starts = [step_at] if step_at is not None else []
     notes: list[str] = []
     if len(kept) > MAX_MODEL_POINTS:
         notes.append(f"modelled on the last {MAX_MODEL_POINTS} commits")
