@@ -278,7 +278,8 @@ def test_a_step_in_a_few_commits_is_followed(before: int, after: int, step: floa
 def test_a_level_at_the_end_of_the_window_is_no_outlier() -> None:
     """Near an end the Hampel window is lopsided: three commits at a new level at the end
     (or the start) looked like a blip at their first commit, and that "jump" then made a head
-    as far out look like one more blip. A single commit out there still is one."""
+    as far out look like one more blip. A single commit out there still is one. (At the end
+    only in a window short enough for the short-window step to take the level over.)"""
     from peac.core.baseline.cleaning import outliers
 
     level = np.log([0.2, 0.201, 0.199, 0.2, 0.2, 0.201, 0.199, 0.2, 0.4, 0.401, 0.399])
@@ -286,6 +287,17 @@ def test_a_level_at_the_end_of_the_window_is_no_outlier() -> None:
     assert outliers(level[::-1].copy(), 0.002) == {}
     blip = np.log([0.2, 0.201, 0.199, 0.2, 0.2, 0.201, 0.199, 0.2, 0.4, 0.2, 0.201])
     assert list(outliers(blip, 0.002)) == [8]
+
+
+def test_a_step_two_commits_back_in_a_longer_window_is_still_followed() -> None:
+    """Found by a hostile review: keeping the last two commits of a new level in a window of
+    12 (too long for the short-window step, too short for a change point) widened the
+    backtest, and a head at 2x the new level passed. The moved-level rule follows it."""
+    history = [101.0, 102.5, 101.0, 96.2, 102.8, 101.3, 98.4, 101.8, 101.1, 100.9, 300.3, 305.0]
+    base = latency(np.array(history) / 1000)
+    assert isinstance(base, Baseline)
+    assert base.expected == pytest.approx(0.3026, rel=0.01)
+    assert p_value(base, 0.6) < 1e-6
 
 
 def test_a_constant_series_flags_only_a_real_change() -> None:

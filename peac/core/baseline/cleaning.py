@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 HAMPEL_HALF_WINDOW = 3
+END_LEVEL_WINDOW = 12  # changes.SHORT_WINDOW: where short_step can cut a level at the end
 HAMPEL_LIMIT = 5.0  # robust standard deviations from the local median
 
 
@@ -43,17 +44,21 @@ def _edge_levels(y: NDArray[np.float64], limit: float) -> set[int]:
     a point near an end is lopsided (three values on one side, one or two on the other), so
     a level shift three commits from the end would look like a blip at its first commit.
     Whether such a run is a new level or a longer blip is for the change-point and
-    moved-level rules to say, not the outlier filter."""
+    moved-level rules to say, not the outlier filter. At the end only in windows short
+    enough for ``changes.short_step`` to cut such a level off: in a longer one a change point
+    needs five commits a side, and a run kept in the window would widen its backtest and
+    blind the moved-level rule (a 3x step two commits back let a 2x head pass)."""
     n = len(y)
     found: set[int] = set()
     if n < 5:
         return found
-    for run, rest in (
-        (range(n - 3, n), y[max(n - 6, 0) : n - 3]),
-        (range(n - 2, n), y[max(n - 5, 0) : n - 2]),
-        (range(3), y[3:6]),
-        (range(2), y[2:5]),
-    ):
+    runs = [(range(3), y[3:6]), (range(2), y[2:5])]
+    if n < END_LEVEL_WINDOW:
+        runs += [
+            (range(n - 3, n), y[max(n - 6, 0) : n - 3]),
+            (range(n - 2, n), y[max(n - 5, 0) : n - 2]),
+        ]
+    for run, rest in runs:
         if found & set(run):
             continue
         values = y[list(run)]
