@@ -270,8 +270,11 @@ def _moved(full: Baseline, prior: Baseline, tail: Sequence[Point], confidence: f
     worse = 1.0 if prior.higher_is_worse else -1.0
     bound = center + worse * float(stats.t.ppf(confidence, prior.fit.df)) * scale
     back: Callable[[float], float] = _exp if prior.log_scale else float
-    if (back(bound) - full.bound) * worse <= 0:
-        return full  # the whole window's bound is already as far out: nothing to follow
+    if (full.expected - prior.bound) * worse > 0 and (back(bound) - full.bound) * worse <= 0:
+        # The whole window's forecast already sits at the new level (a change point took it
+        # over) and its bound is as far out: nothing to follow. A forecast still at the old
+        # level is not kept for its width: that width is the step, not noise.
+        return full
     note = (
         f"the last {len(tail)} commit(s) moved beyond the earlier bound "
         f"({prior.bound:.6g}) since {tail[0].commit[:7]}: judged against their level, the "
@@ -288,6 +291,14 @@ def _moved(full: Baseline, prior: Baseline, tail: Sequence[Point], confidence: f
         notes=(*prior.notes, note),
         jumps=prior.jumps,
     )
+
+
+def _starts_level(y: NDArray[np.float64], i: int, residual: float) -> bool:
+    """Whether the outlier at ``i`` is the first commit of a level the next two commits
+    share (each nearer to it than to the level before): a step, not a blip, so it says
+    nothing about how far this series jumps for one commit."""
+    after = y[i + 1 : i + 3]
+    return len(after) == 2 and bool(np.all(np.abs(after - y[i]) < abs(residual) / 2.0))
 
 
 def _events(found: dict[int, float], worse: float) -> tuple[float, ...]:
@@ -359,7 +370,8 @@ def _fit(
     noise_floor = 0.002 if log_scale else 0.002 * max(abs(float(np.median(y))), 1e-12)
     found = outliers(y, max(noise_floor, quantum))
     out = set(found)
-    jumps = _events(found, 1.0 if higher_is_worse else -1.0)
+    blips = {i: r for i, r in found.items() if not _starts_level(y, i, r)}
+    jumps = _events(blips, 1.0 if higher_is_worse else -1.0)
     kept = [i for i in range(len(points)) if i not in out]
     if len(kept) < MIN_POINTS:
         return Missing(
