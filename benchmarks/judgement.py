@@ -92,11 +92,7 @@ RULES: dict[str, Rule] = {
 
 
 def ar_t(rng: np.random.Generator, n: int, sd: float, phi: float = 0.3) -> np.ndarray:
-    e = rng.standard_t(4, n + 50) / math.sqrt(2.0)
-    y = np.zeros(n + 50)
-    for i in range(1, n + 50):
-        y[i] = phi * y[i - 1] + e[i] * math.sqrt(1 - phi * phi)
-    return y[50:] * sd
+    return segmentation.ar1(rng, n, phi, heavy=True) * sd
 
 
 def family(name: str, rng: np.random.Generator, sd: float) -> tuple[np.ndarray, float]:

@@ -57,7 +57,9 @@ def cover(truth: Sequence[int], found: Sequence[int], n: int) -> float:
     return total / n
 
 
-def _ar(rng: np.random.Generator, n: int, phi: float, heavy: bool) -> np.ndarray:
+def ar1(rng: np.random.Generator, n: int, phi: float, heavy: bool) -> np.ndarray:
+    """AR(1) noise of unit variance with Gaussian or Student-t(4) innovations (50 values of
+    burn-in): the noise of the generated histories here and in ``judgement.py``."""
     e = rng.standard_t(4, n + 50) / math.sqrt(2.0) if heavy else rng.normal(0, 1, n + 50)
     y = np.zeros(n + 50)
     for i in range(1, n + 50):
@@ -83,14 +85,14 @@ def cases(seed: int, per_family: int) -> Iterator[tuple[str, np.ndarray, list[in
         level, at = _steps(rng, n)
         yield "steps, Gaussian", 50 + level + rng.normal(0, 1, n), at
         level, at = _steps(rng, n)
-        yield "steps, AR(1) t(4)", 50 + level + _ar(rng, n, 0.3, True), at
+        yield "steps, AR(1) t(4)", 50 + level + ar1(rng, n, 0.3, True), at
         level, at = _steps(rng, n)
         yield "jumps, random walk", 50 + 4 * level + np.cumsum(rng.normal(0, 0.5, n)), at
         a = int(rng.integers(30, n - 30))
         ramp = np.arange(n) * rng.uniform(-0.02, 0.02)
         yield "step on a trend", 50 + ramp + 4.0 * (np.arange(n) >= a) + rng.normal(0, 1, n), [a]
-        yield "no change, AR(1) 0.3", 50 + _ar(rng, n, 0.3, True), []
-        yield "no change, AR(1) 0.9", 50 + 2 * _ar(rng, n, 0.9, False), []
+        yield "no change, AR(1) 0.3", 50 + ar1(rng, n, 0.3, True), []
+        yield "no change, AR(1) 0.9", 50 + 2 * ar1(rng, n, 0.9, False), []
         yield "no change, random walk", 50 + np.cumsum(rng.normal(0, 0.5, n)), []
         yield (
             "no change, trend",

@@ -17,6 +17,8 @@ statistic exceeds 4.2 in about 2 % of windows; on independent Gaussian noise in 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -167,16 +169,29 @@ def short_step(y: NDArray[np.float64], floor: float = 0.0) -> int | None:
     size = float(np.max(np.abs(y)))
     if not size > 0.0 or not math.isfinite(size):
         return None
-    x = np.asarray(y, dtype=float) / size  # squares of values near 1e300 would overflow
+    x = np.asarray(y, dtype=float) / size  # means of values near 1e308 would overflow
     best, at = 0.0, None
     for k in range(2, n - 1):
-        a, b = x[:k], x[k:]
-        shift = abs(float(np.mean(b) - np.mean(a)))
+        shift = abs(float(np.mean(x[k:]) - np.mean(x[:k])))
         if shift * size < floor or shift == 0.0:
             continue
-        squares = float(np.sum((a - np.mean(a)) ** 2) + np.sum((b - np.mean(b)) ** 2))
-        spread = math.sqrt(squares / (n - 2)) * math.sqrt(1.0 / k + 1.0 / (n - k))
+        spread = pooled_sd(x, [k])[0] * math.sqrt(1.0 / k + 1.0 / (n - k))
         stat = shift / spread if spread > 0.0 else math.inf
         if stat > best:
             best, at = stat, k
     return at if best > SHORT_LIMIT + SHORT_SLOPE / (n - 3) else None
+
+
+def pooled_sd(y: NDArray[np.float64], starts: Sequence[int]) -> tuple[float, float]:
+    """The standard deviation within the levels that ``starts`` cut ``y`` into, and its
+    degrees of freedom (at least 2, so a t quantile stays finite)."""
+    edges = [0, *starts, len(y)]
+    df = len(y) - (len(edges) - 1)
+    size = float(np.max(np.abs(y))) if len(y) else 0.0
+    if df < 1 or not size > 0.0:
+        return 0.0, 2.0
+    squares = 0.0
+    for a, b in pairwise(edges):
+        part = y[a:b] / size  # scaled: squares of values near 1e300 would overflow
+        squares += float(np.sum((part - np.mean(part)) ** 2)) if len(part) else 0.0
+    return size * math.sqrt(squares / df), float(max(df, 2))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from peac.core.baseline.changes import SHORT_WINDOW
+
 HAMPEL_HALF_WINDOW = 3
-END_LEVEL_WINDOW = 12  # changes.SHORT_WINDOW: where short_step can cut a level at the end
 HAMPEL_LIMIT = 5.0  # robust standard deviations from the local median
 
 
@@ -53,7 +54,7 @@ def _edge_levels(y: NDArray[np.float64], limit: float) -> set[int]:
     if n < 5:
         return found
     runs = [(range(3), y[3:6]), (range(2), y[2:5])]
-    if n < END_LEVEL_WINDOW:
+    if n < SHORT_WINDOW:  # where short_step can cut such a level off
         runs += [
             (range(n - 3, n), y[max(n - 6, 0) : n - 3]),
             (range(n - 2, n), y[max(n - 5, 0) : n - 2]),

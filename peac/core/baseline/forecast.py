@@ -32,7 +32,7 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import NDArray
 
-from peac.core.baseline.changes import change_points, short_step
+from peac.core.baseline.changes import change_points, pooled_sd, short_step
 from peac.core.baseline.cleaning import outliers
 from peac.model.baseline import Baseline, Diagnostics, Fit, Missing
 from peac.model.series import Point
@@ -316,21 +316,6 @@ def _events(found: dict[int, float], worse: float) -> tuple[float, ...]:
     return tuple(sorted(j for j in events if j > 0))
 
 
-def _pooled_sd(y: NDArray[np.float64], starts: Sequence[int]) -> tuple[float, float]:
-    """The standard deviation within the levels that ``starts`` cut ``y`` into, and its
-    degrees of freedom (at least 2, so a t quantile stays finite)."""
-    edges = [0, *starts, len(y)]
-    df = len(y) - (len(edges) - 1)
-    size = float(np.max(np.abs(y))) if len(y) else 0.0
-    if df < 1 or not size > 0.0:
-        return 0.0, 2.0
-    squares = 0.0
-    for a, b in pairwise(edges):
-        part = y[a:b] / size  # scaled: squares of values near 1e300 would overflow
-        squares += float(np.sum((part - np.mean(part)) ** 2)) if len(part) else 0.0
-    return size * math.sqrt(squares / df), float(max(df, 2))
-
-
 def _fit(
     points: Sequence[Point],
     *,
@@ -428,7 +413,7 @@ def _fit(
         # 15 % noise reached 7x the level); on benchmarks/judgement.py's generator this one
         # fails fewer unchanged heads at 3-6 commits and catches 82 % of +20 % steps at 8
         # commits where the robust scale caught 61 %.
-        scale, df = _pooled_sd(yk, starts)
+        scale, df = pooled_sd(yk, starts)
         scale *= math.sqrt(1.0 + 1.0 / len(segment)) * SCALE_FACTOR
         how = f"too few commits to backtest ({len(yk)}): interval from the window's noise"
     scale = max(scale, quantum / 2.0, noise_floor / 4.0)
