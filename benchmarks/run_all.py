@@ -30,6 +30,7 @@ BENCHMARKS = (
     "coordinated_omission",
     "memory",
     "open_model_accuracy",
+    "saturation",
     "http_layers",
     "throughput",
     "protocols",

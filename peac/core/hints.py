@@ -49,7 +49,17 @@ def hints(result: RunResult, *, local_server: bool = False, workers: int = 1) ->
     compete for the same cores and more workers make things worse, not better."""
     found: list[str] = []
     if result.health.saturated:
-        if local_server:
+        if result.health.cause == "machine":
+            advice = (
+                "more --workers would not help: run on a quieter machine (or runner), or stop "
+                "what else runs beside the generator"
+            )
+        elif result.health.cause == "blocked":
+            advice = (
+                "more --workers would not help: look for swapping, a stopped process or a "
+                "blocking call in the generator's machine"
+            )
+        elif local_server:
             advice = (
                 f"the server runs on this machine and shares its cores with {workers} "
                 "worker(s): use fewer --workers, or generate the load from another machine"

@@ -147,6 +147,8 @@ def invalid_reason(result: RunResult) -> str:
         reasons.append(f"{ALL_FAILED} ({kinds or requests})")
     if result.partial:
         reasons.append(f"partial run ({result.stop_reason or 'stopped early'})")
-    if result.health.saturated:
+    if result.health.saturated and result.health.cause == "machine":
+        reasons.append(f"the machine was too busy to measure ({result.health.reason})")
+    elif result.health.saturated:
         reasons.append(f"load generator saturated ({result.health.reason})")
     return "; ".join(reasons)

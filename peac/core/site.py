@@ -306,8 +306,16 @@ def run_page(page: str, title: str, result: RunResult, invalid: str = "") -> Run
         ("event loop lag p99", f"{health.loop_lag_p99 * 1e3:.1f} ms"),
         ("schedule lag p99", f"{health.schedule_lag_p99 * 1e3:.1f} ms"),
         ("schedule lag max", f"{health.schedule_lag_max * 1e3:.1f} ms"),
+        ("arrivals > 50 ms late", f"{health.late} ({health.late_share:.1%})"),
+        ("seconds behind schedule", str(health.behind_seconds)),
+        (
+            "waited for a CPU (other work on the machine)",
+            "unknown" if health.waited is None else f"{health.waited:.0%} of the run",
+        ),
         ("dropped arrivals", str(result.counters.dropped_arrivals)),
     ]
+    if health.note:
+        rows.append(("generator note", health.note))
     if result.partial:
         rows.append(("partial", result.stop_reason or "yes"))
     for monitor in result.server.monitors:

@@ -152,7 +152,7 @@ class OpenModel:
             if not await engine.sleep_until(offset):
                 break
             intended = engine.start + offset
-            engine.record_lag(clock.now() - intended)
+            engine.record_lag(offset, clock.now() - intended)
             counters.scheduled_arrivals += 1
             if busy >= cap:
                 if max_wait > 0:

@@ -112,6 +112,17 @@ class Health:
     schedule_lag_p99: float = 0.0
     schedule_lag_max: float = 0.0
     seconds: float = 0.0  # how long the generator was watched (0: unknown, older results)
+    # Why it was saturated: "generator" (its own CPU), "machine" (it waited for a CPU: other
+    # work on the machine), "blocked" (the loop was held without CPU); "" when it was not.
+    cause: str = ""
+    note: str = ""  # lateness that did not make the run unjudgeable (a transient), said plainly
+    late_share: float = 0.0  # share of open-model arrivals started more than 50 ms late
+    stalled_share: float = 0.0  # share of the run's time the event loop woke up late
+    behind_seconds: int = 0  # seconds in which a quarter of the arrivals (or the time) was late
+    cpu_behind: float = 0.0  # the generator's share of a core in those seconds
+    waited_behind: float | None = None  # share of those seconds it waited for a CPU (None: unknown)
+    late: int = 0  # arrivals started more than 50 ms late
+    waited: float | None = None  # share of the run it waited for a CPU (None: unknown)
 
 
 @dataclass(frozen=True)

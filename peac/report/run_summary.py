@@ -79,7 +79,12 @@ def summary(result: RunResult, *, local_server: bool = False, workers: int = 1) 
             "(max_vus iterations were in flight)"
         )
     health = result.health
-    if health.saturated:
+    if health.saturated and health.cause == "machine":
+        lines.append(
+            f"MACHINE BUSY: other work on this machine, not the server, limited these "
+            f"numbers: {health.reason}"
+        )
+    elif health.saturated:
         lines.append(
             f"GENERATOR SATURATED: the load generator, not the server, limited these "
             f"numbers: {health.reason}"
@@ -89,6 +94,8 @@ def summary(result: RunResult, *, local_server: bool = False, workers: int = 1) 
             f"generator: ok (CPU {health.cpu_percent:.0f}% of a core, schedule lag p99 "
             f"{health.schedule_lag_p99 * 1e3:.1f}ms)"
         )
+        if health.note:
+            lines.append(f"generator note: {health.note}")
     if result.partial:
         lines.append(f"PARTIAL RESULT: {result.stop_reason}")
     for monitor in result.server.monitors:

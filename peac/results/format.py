@@ -174,6 +174,26 @@ def optional_number(value: object, name: str) -> float | None:
     return None if value is None else nonnegative(value, name)
 
 
+def share(value: object, name: str) -> float:
+    result = nonnegative(value, name)
+    if result > 1:
+        raise DataError(f"{name}: expected a share from 0 to 1, got {result:g}")
+    return result
+
+
+def optional_share(value: object, name: str) -> float | None:
+    return None if value is None else share(value, name)
+
+
+CAUSES = ("", "generator", "machine", "blocked")
+
+
+def cause(value: object, name: str) -> str:
+    if value not in CAUSES:
+        raise DataError(f"{name}: expected one of generator, machine, blocked, got {_kind(value)}")
+    return str(value)
+
+
 def histogram(value: object, name: str) -> HdrHistogram:
     if not isinstance(value, str):
         raise DataError(f"{name}: expected an encoded histogram, got {_kind(value)}")
@@ -299,6 +319,15 @@ def _health(r: _Reader) -> Health:
         schedule_lag_p99=r.get("schedule_lag_p99", nonnegative, 0.0),
         schedule_lag_max=r.get("schedule_lag_max", nonnegative, 0.0),
         seconds=r.get("seconds", nonnegative, 0.0),
+        cause=r.get("cause", cause, ""),
+        note=r.get("note", text, ""),
+        late_share=r.get("late_share", share, 0.0),
+        stalled_share=r.get("stalled_share", share, 0.0),
+        behind_seconds=r.get("behind_seconds", count, 0),
+        cpu_behind=r.get("cpu_behind", nonnegative, 0.0),
+        waited_behind=r.get("waited_behind", optional_share, None),
+        late=r.get("late", count, 0),
+        waited=r.get("waited", optional_share, None),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from peac.core.health import judge_health
+from peac.core.health import Figures, judge_health
 from peac.errors import InputError
 from peac.model.results import Health, RunResult, Second, Series
 
@@ -68,12 +68,29 @@ def _merge_timelines(results: Iterable[RunResult], start: float) -> list[Second]
 
 def _merge_health(healths: Sequence[Health]) -> Health:
     """Judged again on the busiest worker's figures: one reason per cause, not per worker."""
-    return judge_health(
-        cpu=max(h.cpu_percent for h in healths) / 100,
-        # Results written before the watch time was recorded count as long enough.
-        elapsed=max(h.seconds for h in healths) or math.inf,
-        loop_lag_p99=max(h.loop_lag_p99 for h in healths),
-        schedule_lag_p99=max(h.schedule_lag_p99 for h in healths),
-        schedule_lag_max=max(h.schedule_lag_max for h in healths),
+    waits = [h.waited_behind for h in healths]
+    known = [w for w in waits if w is not None]
+    all_waits = [h.waited for h in healths if h.waited is not None]
+    merged = judge_health(
+        Figures(
+            cpu=max(h.cpu_percent for h in healths) / 100,
+            # Results written before the watch time was recorded count as long enough.
+            elapsed=max(h.seconds for h in healths) or math.inf,
+            late_share=max(h.late_share for h in healths),
+            stalled_share=max(h.stalled_share for h in healths),
+            behind_seconds=max(h.behind_seconds for h in healths),
+            cpu_behind=max(h.cpu_behind for h in healths),
+            waited_behind=max(known) if known else None,
+            late=max(h.late for h in healths),
+            waited=max(all_waits) if all_waits else None,
+            loop_lag_p99=max(h.loop_lag_p99 for h in healths),
+            schedule_lag_p99=max(h.schedule_lag_p99 for h in healths),
+            schedule_lag_max=max(h.schedule_lag_max for h in healths),
+        ),
         workers=len(healths),
     )
+    if not merged.saturated:  # results of older versions carry only their verdict
+        earlier = [h.reason for h in healths if h.saturated and h.reason]
+        if earlier:
+            merged.saturated, merged.reason = True, earlier[0]
+    return merged
