@@ -135,10 +135,16 @@ def crash_site(exc: BaseException) -> str:
     peac it passed through. Never its message, which may hold values from untrusted files or
     rendered secrets (``PEAC_DEBUG=1`` prints the whole traceback)."""
     import traceback
+    from pathlib import Path
 
+    # The package's own folder, not any path with "peac" in it: a checkout named peac holds
+    # tests and tools that are not peac's code.
+    package = Path(__file__).resolve().parent
     place = ""
     for frame in traceback.extract_tb(exc.__traceback__):
-        path = frame.filename.replace("\\", "/")
-        if "/peac/" in path:
-            place = f"peac/{path.rsplit('/peac/', 1)[1]}:{frame.lineno}"
+        try:
+            inside = Path(frame.filename).resolve().relative_to(package)
+        except ValueError:
+            continue
+        place = f"peac/{inside.as_posix()}:{frame.lineno}"
     return f"{type(exc).__name__} in {place}" if place else type(exc).__name__

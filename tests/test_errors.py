@@ -303,3 +303,20 @@ def test_a_result_that_cannot_be_written_after_the_load_is_kept(
         assert read(kept).counters.requests == 3
     finally:
         kept.unlink()
+
+
+def test_the_crash_site_is_peacs_own_code_whatever_the_checkout_is_called(
+    tmp_path: Path,
+) -> None:
+    """A clone in a folder named peac has tests at .../peac/tests/: they are not peac's code,
+    so a crash raised there names the innermost line of the package it passed through."""
+    from peac.errors import crash_site
+
+    outside = tmp_path / "peac" / "tests" / "test_x.py"
+    code = compile("async def boom():\n    raise RuntimeError('x')\n", str(outside), "exec")
+    scope: dict[str, Any] = {}
+    exec(code, scope)
+    with pytest.raises(RuntimeError) as raised:
+        workers._run_loop(scope["boom"]())
+    site = crash_site(raised.value)
+    assert site.startswith("RuntimeError in peac/load/workers.py:"), site
