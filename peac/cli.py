@@ -988,6 +988,21 @@ def demo_server_command(
     show_default=True,
     help="Progress of each run: live on a terminal outside CI, else a plain line every 10 s.",
 )
+@click.option(
+    "--comment",
+    type=click.Choice(["auto", "off"]),
+    default="auto",
+    show_default=True,
+    help="On a pull request, create or update peac's one comment (GitHub: GITHUB_TOKEN; "
+    "GitLab: PEAC_GITLAB_TOKEN); auto does so when CI gives a token.",
+)
+@click.option(
+    "--ready-timeout",
+    type=_Unit("duration", "parse_duration"),
+    default="30s",
+    show_default=True,
+    help="Wait this long for each target to accept connections before the first run (0: no wait).",
+)
 @needs("demo")
 def ci_command(
     base: str | None,
@@ -1000,6 +1015,8 @@ def ci_command(
     duration: float | None,
     target: str | None,
     progress: str,
+    comment: str,
+    ready_timeout: float,
 ) -> int:
     """The pipeline stage in one command: validate, run each budget's scenario, gate against
     the base branch, write the reports (Markdown comment, JUnit XML); on the base branch, record
@@ -1024,6 +1041,8 @@ def ci_command(
         progress=progress,
         duration=duration,
         target=target,
+        comment=comment,
+        ready_timeout=ready_timeout,
     )
     return ci(request, sys.stdout, sys.stderr)
 

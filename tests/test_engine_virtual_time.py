@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from peac.core import quantiles
+from peac.core.measures import measure
 from peac.load.engine import Engine, RunOptions, execute
 from peac.model.objectives import Limits, Objective, Source
 from peac.model.results import RunResult
@@ -355,3 +356,16 @@ def test_a_hostile_body_fails_the_check_not_the_run(
     result = run(plan, handler)
     assert result.counters.requests == 2
     assert (result.counters.checks_passed, result.counters.checks_failed) == (0, 2)
+
+
+def test_throughput_is_the_rate_while_load_was_generated_not_the_tail(tmp_path: Path) -> None:
+    """Iterations that think after their last request keep the run open for the graceful stop;
+    those seconds are not part of the rate the load was sent at (before: 100 requests over
+    12.95 s, 7.7/s, for a 10/s load)."""
+    flows = "    - name: h\n      steps:\n        - path: /x\n          think: {constant: 3s}\n"
+    plan = plan_for(tmp_path, "{executor: constant-arrival-rate, rate: 10/s, duration: 10s}", flows)
+    result = run(plan, answering_after(0.05))
+    assert result.duration == pytest.approx(12.95, abs=0.06)  # the last iteration's think time
+    assert result.load.seconds == pytest.approx(9.9, abs=1e-6)  # the last arrival
+    assert result.load.requests == {"GET /x": 99}  # the 100th answers 50 ms after its arrival
+    assert measure(result, "throughput", "rate") == pytest.approx(10.0)

@@ -6,6 +6,13 @@ Each stage says what it does; the exit code is the worst of the gates' (0 pass o
 or 2 when the files are invalid or a run cannot be made. Settings come from the ``ci`` section of
 peac.yaml (options override them); where load may go and which secrets it may carry are decided by
 the base branch's peac.yaml, as for `peac run --base`.
+
+The git state is the one CI platforms leave, not a developer's clone: a detached merge commit
+with only ``origin/main`` beside it (GitHub), a shallow detached checkout without the target
+branch at all (GitLab), so the base branch is fetched when it is not here, and shallow clones
+are deepened as far as the history needs. The base branch's first pushes have no history to be
+judged against: they are judged on the budget's absolute limits alone and recorded, which is how
+a history starts.
 """
 
 from __future__ import annotations
@@ -17,23 +24,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from peac import files
 from peac.app.gate import GateRequest, gate
 from peac.app.record import RecordRequest, record
 from peac.app.report import ReportRequest, report
 from peac.app.rules import ci_settings
 from peac.app.run import RunRequest, run
-from peac.errors import ExitCode, InputError
-from peac.history.git import Repository, run_git
+from peac.core.measures import invalid_reason
+from peac.errors import ExitCode, InputError, PeacError
+from peac.forge import comment as forge
+from peac.history.git import Repository, plain_branch, run_git
 from peac.history.gitnotes import GitNotesStore
 from peac.history.store import open_store
 from peac.load.executors import Overrides
+from peac.load.service import wait_listening
 from peac.report import escape
 from peac.report.registry import VALIDATION, ValidationReport
+from peac.results.format import read
 from peac.spec.compiler import compile_paths
 from peac.spec.config import CiSettings
 from peac.spec.paths import find_root
-
-NO_HISTORY = "no peac results in this clone"
+from peac.spec.plan import BudgetPlan
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,11 +61,29 @@ class CiRequest:
     duration: float | None = None  # shortens every run (for trying the stage out)
     target: str | None = None
     environ: Mapping[str, str] | None = None
+    comment: str = "auto"  # auto: post the pull request's comment when CI gives a token; off
+    ready_timeout: float = 30.0  # seconds to wait for the target to listen (0: do not wait)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """What is being built and against what."""
+
+    branch: str  # the branch being built ('' when CI does not say)
+    base: str  # the base branch's name
+    base_ref: str | None  # where to read it here (main, origin/main); None on the base itself
+    on_base: bool
+    pull_request: bool
+    settings: CiSettings
 
 
 def _stage(out: TextIO, text: str) -> None:
     out.write(escape.terminal(f"== {text}") + "\n")
     out.flush()
+
+
+def _say(out: TextIO, text: str) -> None:
+    out.write(escape.terminal(text) + "\n")
 
 
 def _branch(repo: Repository, environ: Mapping[str, str]) -> str:
@@ -68,22 +97,26 @@ def _branch(repo: Repository, environ: Mapping[str, str]) -> str:
     return environ.get("CI_COMMIT_BRANCH", "")
 
 
-def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
-    root = find_root(request.root)
+def _where(
+    root: Path, repo: Repository, request: CiRequest, environ: Mapping[str, str], out: TextIO
+) -> _Where:
     settings = _override(ci_settings(root), request)
-    environ = os.environ if request.environ is None else request.environ
-    repo = Repository(root)
     branch = _branch(repo, environ)
     # The base branch's name comes from the command line or the CI platform when they give
     # it: a pull request's own peac.yaml must not name its base (ci.base: HEAD would make the
     # pull request judge itself).
     target = environ.get("GITHUB_BASE_REF") or environ.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
     pull_request = bool(target or environ.get("CI_MERGE_REQUEST_IID"))
-    base = _branch_name(request.base or target or settings.base)
+    # Without a base set anywhere, the platform's default branch (GitLab says which).
+    default = environ.get("CI_DEFAULT_BRANCH") if "base" not in settings.model_fields_set else None
+    base = plain_branch(request.base or target or default or settings.base)
     on_base = not pull_request and branch == base
-    base_ref = None if on_base else repo.tracking(base)
-    trusted = bool(request.base or target)
-    if base_ref is not None:
+    base_ref = None
+    if not on_base:
+        base_ref, fetched = repo.fetch_branch(base, settings.remote)
+        if fetched:
+            _say(out, fetched)
+        trusted = bool(request.base or target)
         if not trusted and repo.resolve(base_ref) == repo.resolve("HEAD"):
             raise InputError(
                 f"--base {base}: the base branch is this very commit; a pull request is judged "
@@ -93,7 +126,28 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
         # they are judged against: the base branch's peac.yaml does (its own applies once merged).
         settings = _override(ci_settings(root, base_ref), request)
     settings = settings.model_copy(update={"base": base})
+    return _Where(branch, base, base_ref, on_base, pull_request, settings)
+
+
+def _reports_folder(root: Path, request: CiRequest, settings: CiSettings) -> Path:
+    """The reports folder, which must stay inside the repository once links are resolved (a
+    pull request may commit ``reports`` as a link to anywhere)."""
     reports = root / settings.reports if request.reports is None else request.reports
+    if request.reports is None:
+        resolved = reports.resolve()
+        if resolved != root.resolve() and root.resolve() not in resolved.parents:
+            raise InputError(f"ci.reports {settings.reports}: leads outside the repository")
+    files.make_folder(reports, "reports folder", root if request.reports is None else None)
+    return reports
+
+
+def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
+    root = find_root(request.root)
+    environ = os.environ if request.environ is None else request.environ
+    repo = Repository(root)
+    where = _where(root, repo, request, environ, out)
+    settings = where.settings
+    reports = _reports_folder(root, request, settings)
     results_dir = reports / "results"
     started = time.monotonic()
 
@@ -112,6 +166,7 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
     if not budgets:
         raise InputError(f"ci.budgets ({', '.join(settings.budgets)}): no Budget found to run")
 
+    _wait_ready(budgets, request, out)
     results: dict[str, list[Path]] = {}
     for budget in budgets:
         for k in range(settings.repetitions):
@@ -126,10 +181,10 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
                     workers=request.workers,
                     testbed=settings.testbed,
                     progress=request.progress,
-                    base=settings.base if not on_base else None,
+                    base=settings.base if not where.on_base else None,
                     target=request.target,
                     environ=environ,
-                    changes=_changes(request),
+                    changes=Overrides(duration=request.duration),
                 ),
                 out,
                 err,
@@ -139,7 +194,7 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
             results.setdefault(budget.name, []).append(path)
 
     verdicts: dict[str, int] = {}
-    written: list[str] = []
+    written: list[Path] = []
     for budget in budgets:
         _stage(out, f"gate {budget.name} against {settings.base}")
         name = _file_name(budget.name)
@@ -153,17 +208,16 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
             remote=settings.remote,
             markdown_out=markdown,
             junit_out=junit,
+            # The base branch's first pushes have nothing to be judged against yet: their
+            # absolute limits are judged and they are recorded. A pull request needs history.
+            history_required=not where.on_base,
         )
-        try:
-            verdicts[budget.name] = gate(judged, out)
-        except InputError as exc:
-            if not (on_base and NO_HISTORY in str(exc)):
-                raise
-            # The base branch's first runs start its history: nothing to judge them against.
-            out.write(escape.terminal(f"no history to judge against yet: {exc}") + "\n")
-            verdicts[budget.name] = ExitCode.OK
-            continue
-        written += [str(markdown), str(junit)]
+        verdicts[budget.name] = gate(judged, out)
+        written += [markdown, junit]
+
+    comment = reports / "comment.md"
+    files.write_text(comment, _comment_text(written), "the comment", root)
+    written.append(comment)
 
     _stage(out, "report site")
     site = reports / "site"
@@ -181,47 +235,114 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
             ),
             out,
         )
-        written.append(str(site / "index.html"))
+        written.append(site / "index.html")
     except InputError as exc:  # no history yet: the site has nothing to show
-        out.write(escape.terminal(f"no report site: {exc}") + "\n")
+        _say(out, f"no report site: {exc}")
 
-    if request.record == "always" or (request.record == "auto" and on_base):
-        _stage(out, f"record on {branch or 'this commit'}")
-        every = tuple(p for paths_ in results.values() for p in paths_)
-        record(RecordRequest(root=root, results=every, store=settings.store), out, err)
-        store = open_store(settings.store, root)
-        remotes = run_git(root, "remote").stdout.split()
-        if settings.push and on_base and settings.remote not in remotes:
-            out.write(
-                escape.terminal(f"no remote {settings.remote}: results recorded in this clone only")
-                + "\n"
-            )
-        elif settings.push and on_base and isinstance(store, GitNotesStore):
-            _stage(out, f"push results to {settings.remote}")
-            attempts = store.push(settings.remote)
-            out.write(f"pushed {store.ref} to {settings.remote} ({attempts} attempt(s))\n")
+    if request.record == "always" or (request.record == "auto" and where.on_base):
+        _record(root, where, every_result, request, out, err)
     else:
         why = "--record never" if request.record == "never" else f"not on {settings.base}"
         out.write(f"results not recorded ({why}): only the base branch's runs make history\n")
 
     worst = max(verdicts.values(), default=ExitCode.OK)
+    _github_files(comment, worst, environ)
+    if request.comment != "off" and where.pull_request:
+        _post_comment(comment, environ, out)
     _stage(out, f"done in {time.monotonic() - started:.0f}s")
     for budget_name, code in verdicts.items():
         word = (
             "pass" if code == ExitCode.OK else "FAIL" if code == ExitCode.FAILED else f"exit {code}"
         )
-        out.write(escape.terminal(f"{budget_name}: {word}") + "\n")
-    out.write("reports: " + ", ".join(escape.terminal(w) for w in written) + "\n")
+        _say(out, f"{budget_name}: {word}")
+    out.write("reports: " + ", ".join(escape.terminal(str(w)) for w in written) + "\n")
     out.write(f"results: {escape.terminal(str(results_dir))}\n")
     return worst
 
 
-def _branch_name(name: str) -> str:
-    """A plain branch name (``main``, ``release/2.1``), never a revision expression."""
-    ok = all(c.isalnum() or c in "._/-" for c in name)
-    if not name or not ok or name == "HEAD" or name.startswith(("-", "/")) or ".." in name:
-        raise InputError(f"base branch: expected a branch name like main, got {name!r}")
-    return name
+def _wait_ready(budgets: tuple[BudgetPlan, ...], request: CiRequest, out: TextIO) -> None:
+    """Wait until each target listens: a service started in the background a moment ago is
+    often still starting, and measuring its start-up is measuring nothing."""
+    if request.ready_timeout <= 0:
+        return
+    urls = {request.target or b.scenario.scenario.spec.target.base_url for b in budgets}
+    for url in sorted(urls):
+        waited = wait_listening(url, request.ready_timeout)
+        if waited is None:
+            raise InputError(
+                f"{url}: nothing listens there after {request.ready_timeout:g}s; is the service "
+                "started (and on that port)? (--ready-timeout sets the wait)"
+            )
+        if waited >= 0.5:
+            _say(out, f"{url}: listening after {waited:.1f}s")
+
+
+def _comment_text(written: list[Path]) -> str:
+    """The pull request's comment: the Markdown reports *this run* wrote, and nothing else
+    (a report file committed by the pull request must never become the bot's words)."""
+    parts = [forge.MARKER]
+    for path in written:
+        if path.suffix == ".md" and path.is_file() and not path.is_symlink():
+            parts.append(path.read_text(encoding="utf-8").rstrip("\n"))
+    return "\n\n".join(parts) + "\n"
+
+
+def _record(
+    root: Path,
+    where: _Where,
+    paths: tuple[Path, ...],
+    request: CiRequest,
+    out: TextIO,
+    err: TextIO,
+) -> None:
+    """Record the runs that can be judged (a saturated or partial run is named and left out:
+    a baseline must not learn from it), then push on the base branch."""
+    settings = where.settings
+    _stage(out, f"record on {where.branch or 'this commit'}")
+    kept = []
+    for path in paths:
+        why = invalid_reason(read(path))
+        if why:
+            _say(out, f"not recorded: {path.name}: {why}")
+        else:
+            kept.append(path)
+    if not kept:
+        _say(out, "nothing recorded: no run of this commit can be judged")
+        return
+    record(RecordRequest(root=root, results=tuple(kept), store=settings.store), out, err)
+    store = open_store(settings.store, root)
+    remotes = run_git(root, "remote").stdout.split()
+    if settings.push and where.on_base and settings.remote not in remotes:
+        _say(out, f"no remote {settings.remote}: results recorded in this clone only")
+    elif settings.push and where.on_base and isinstance(store, GitNotesStore):
+        _stage(out, f"push results to {settings.remote}")
+        attempts = store.push(settings.remote)
+        _say(out, f"pushed {store.ref} to {settings.remote} ({attempts} attempt(s))")
+
+
+def _github_files(comment: Path, code: int, environ: Mapping[str, str]) -> None:
+    """GitHub Actions' job summary and step outputs, when this runs there."""
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        files.append_text(Path(summary), comment.read_text(encoding="utf-8"), "GITHUB_STEP_SUMMARY")
+    outputs = environ.get("GITHUB_OUTPUT")
+    if outputs:
+        text = f"exit-code={int(code)}\ncomment={comment}\n".replace("\r", "")
+        files.append_text(Path(outputs), text, "GITHUB_OUTPUT")
+
+
+def _post_comment(comment: Path, environ: Mapping[str, str], out: TextIO) -> None:
+    target = forge.target_from(environ)
+    if target is None:
+        _say(out, "no pull-request comment: no token (GITHUB_TOKEN or PEAC_GITLAB_TOKEN) given")
+        return
+    _stage(out, f"comment on {target.forge} #{target.number}")
+    try:
+        done = forge.post(target, comment.read_text(encoding="utf-8"))
+    except PeacError as exc:  # a comment is a courtesy: the verdict stands without it
+        _say(out, f"comment not posted: {exc}")
+        return
+    _say(out, done)
 
 
 def _override(settings: CiSettings, request: CiRequest) -> CiSettings:
@@ -235,10 +356,6 @@ def _override(settings: CiSettings, request: CiRequest) -> CiSettings:
     if request.push is not None:
         changes["push"] = request.push
     return settings.model_copy(update=changes) if changes else settings
-
-
-def _changes(request: CiRequest) -> Overrides:
-    return Overrides(duration=request.duration)
 
 
 def _file_name(name: str) -> str:

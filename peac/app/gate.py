@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from peac import files
 from peac.app.budget_changes import approval, relative_to_repo, waivers_of
 from peac.app.budgets import load_budget
 from peac.app.rules import base_budget, budget_at, judged_by, load_rules
@@ -17,6 +18,7 @@ from peac.core.measures import invalid_reason, measure, values_of
 from peac.errors import InputError
 from peac.history.git import Repository
 from peac.history.reader import computed_values, read_history
+from peac.history.records import RunRecord
 from peac.history.series import build, invalid_notes
 from peac.history.store import open_store
 from peac.model.budget_changes import Change, Waiver
@@ -50,6 +52,9 @@ class GateRequest:
     approved_by: tuple[str, ...] = ()  # approvers of the pull request, as CI knows them
     labels: tuple[str, ...] = ()  # labels of the pull request
     today: date | None = None  # the day waivers are checked against [default: today, UTC]
+    # False on the base branch's own first pushes: no runs in the window is how a history
+    # starts (the regression checks have no baseline yet), not an error.
+    history_required: bool = True
 
 
 def _head_commit(request: GateRequest, results: list[RunResult]) -> str:
@@ -69,6 +74,26 @@ def _in_repository(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def _other_testbeds(runs: dict[str, list[RunRecord]], scenario: str, testbed: str) -> list[str]:
+    """When no run of the window is on ``testbed`` but some are on others: name them, since a
+    history that silently never meets the head's testbed looks like no history at all."""
+    others: dict[str, set[str]] = {}
+    for commit, records in runs.items():
+        for record in records:
+            if record.scenario == scenario and record.testbed != testbed:
+                others.setdefault(record.testbed, set()).add(commit)
+    if not others:
+        return []
+    listed = ", ".join(
+        f"{name!r} ({len(commits)} commit(s))" for name, commits in sorted(others.items())
+    )
+    return [
+        f"no run of the history is on this run's testbed {testbed!r}, but some are on {listed}: "
+        "make both agree (ci.testbed in peac.yaml labels `peac run` and `peac ci` alike, or "
+        "give --testbed)"
+    ]
 
 
 def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
@@ -107,7 +132,7 @@ def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
         budget.rules.policy.window,
         request.remote,
         fetch_notes=True,
-        require_runs=True,
+        require_runs=request.history_required,
     )
 
     keys = [o.series_key for o in budget.objectives]
@@ -139,6 +164,9 @@ def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
         for key in keys
     }
 
+    used = {p.commit for s in series.values() for p in s.points}
+    if testbed is not None and not used:
+        notes += _other_testbeds(history.runs, budget.scenario.name, testbed)
     repo_rules = load_rules(request.root, history.branch)
     rules, overridden = judged_by(
         budget.rules, repo_rules, base_budget(repo, history.branch, request.budget)
@@ -170,7 +198,7 @@ def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
             testbed=testbed or "",
             budget_path=_in_repository(request.budget, repo.root),
             history_commits=len(history.commits),
-            commits_with_runs=len({p.commit for s in series.values() for p in s.points}),
+            commits_with_runs=len(used),
             notes=tuple(notes),
         ),
     )
@@ -181,12 +209,9 @@ def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
     ):
         if path is None:
             continue
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(VERDICT.render(fmt, report), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{option} {path}: cannot be written ({exc.strerror})") from None
+        files.write_text(path, VERDICT.render(fmt, report), option, repo.root)
     if request.fmt == "github" and request.step_summary is not None:
-        with request.step_summary.open("a", encoding="utf-8") as handle:
-            handle.write(VERDICT.render("markdown", report))
+        files.append_text(
+            request.step_summary, VERDICT.render("markdown", report), "GITHUB_STEP_SUMMARY"
+        )
     return verdict.exit_code

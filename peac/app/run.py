@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.app.budgets import select_scenario
-from peac.app.rules import confine, load_rules
+from peac.app.rules import ci_settings, confine, load_rules
 from peac.core.limits import check_limits
 from peac.core.measures import invalid_reason, measure
 from peac.errors import ExitCode, InputError
-from peac.history.git import work_tree_state
+from peac.history.git import Repository, work_tree_state
 from peac.load import workers
 from peac.load.abort import watched
 from peac.load.executors import Overrides
@@ -65,7 +65,12 @@ def run(request: RunRequest, out: TextIO, err: TextIO) -> int:
     root = find_root(request.root)
     scenario, budget = select_scenario(request.scenario, request.budget, root)
     check_writable(request.out)
-    repo_rules = load_rules(request.root, request.base)
+    base = None
+    if request.base is not None:  # a branch name: main may be only origin/main in a CI clone
+        base, fetched = Repository(root).fetch_branch(request.base)
+        if fetched:
+            err.write(escape.terminal(fetched) + "\n")
+    repo_rules = load_rules(request.root, base)
     err.write(escape.terminal(f"rules: {repo_rules.origin}") + "\n")
     plan = override_target(confine(scenario, repo_rules, request.target), request.target)
     rules, unwatchable = watched(budget.objectives) if budget else ([], [])
@@ -81,7 +86,9 @@ def run(request: RunRequest, out: TextIO, err: TextIO) -> int:
         workers=request.workers,
         start_at=request.start_at,
         seed=request.seed,
-        testbed=fingerprint(request.testbed),
+        # The same label as `peac ci` (ci.testbed), so runs made by hand and by the pipeline
+        # are one history, not two that never meet.
+        testbed=fingerprint(request.testbed or ci_settings(root, base).testbed),
         git=work_tree_state(Path(plan.source.path).resolve().parent),
         abort_rules=tuple(rules),
         server_pid=request.server_pid,

@@ -29,7 +29,7 @@ def measure(result: RunResult, metric: str, stat: str, step: str | None = None) 
         return result.errors(step or None) / requests if requests else None
     if metric == "throughput":
         requests = result.requests(step or None)
-        return requests / result.duration if requests or not step else None
+        return result.throughput(step or None) if requests or not step else None
     counters = result.counters
     if metric == "check_pass_rate":
         checks = counters.checks_passed + counters.checks_failed

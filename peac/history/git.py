@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from peac.errors import GitError
+from peac.errors import GitError, InputError
 from peac.model.results import GitState
 
 FALLBACK_IDENTITY = ("-c", "user.name=peac", "-c", "user.email=peac@localhost")
@@ -69,7 +69,14 @@ class Repository:
         return self._identity
 
     def resolve(self, revision: str) -> str | None:
-        out = self.git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", check=False)
+        out = self.git(
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{revision}^{{commit}}",
+            check=False,
+        )
         return out.strip() or None
 
     def commit(self, revision: str) -> str:
@@ -85,7 +92,14 @@ class Repository:
 
     def first_parent(self, start: str, limit: int) -> list[Commit]:
         """``start`` and its first-parent ancestors, newest first."""
-        out = self.git("log", "--first-parent", f"-n{limit}", "--format=%H%x00%ct%x00%s", start)
+        out = self.git(
+            "log",
+            "--first-parent",
+            f"-n{limit}",
+            "--format=%H%x00%ct%x00%s",
+            "--end-of-options",
+            start,
+        )
         commits = []
         for line in out.splitlines():
             sha, date, subject = line.split("\x00", 2)
@@ -93,7 +107,7 @@ class Repository:
         return commits
 
     def merge_base(self, head: str, base: str) -> str | None:
-        return self.git("merge-base", head, base, check=False).strip() or None
+        return self.git("merge-base", "--end-of-options", head, base, check=False).strip() or None
 
     def remotes(self) -> list[str]:
         return self.git("remote").split()
@@ -105,6 +119,35 @@ class Repository:
             if self.resolve(candidate):
                 return candidate
         return None
+
+    def fetch_branch(self, branch: str, remote: str | None = None) -> tuple[str, str]:
+        """The revision to read the base branch ``branch`` at, and what was fetched for it
+        ("" when nothing was). CI checkouts rarely have a local ``main``: actions/checkout
+        leaves a detached merge commit with ``origin/main`` beside it, and a shallow
+        single-branch clone has not even that, so the remote's branch is fetched into
+        ``refs/remotes/REMOTE/BRANCH`` when it is not here. A GitError when no remote has it."""
+        branch = plain_branch(branch)
+        found = self.tracking(branch)
+        if found is not None:
+            return found, ""
+        remotes = self.remotes()
+        source = remote if remote in remotes else ("origin" if "origin" in remotes else None)
+        if source is None and remotes:
+            source = remotes[0]
+        if source is None:
+            raise GitError(
+                f"no branch {branch!r} here and no remote to fetch it from; fetch it, e.g. "
+                f"git fetch origin {branch}"
+            )
+        refspec = f"+refs/heads/{branch}:refs/remotes/{source}/{branch}"
+        depth = ("--depth=50",) if self.shallow() else ()  # the history reader deepens
+        done = self.run("fetch", "-q", "--no-tags", *depth, "--", source, refspec)
+        if done.returncode != 0:
+            raise GitError(
+                f"no branch {branch!r} here, and fetching it from {source} failed: "
+                f"{complaint(done)}"
+            )
+        return f"{source}/{branch}", f"fetched {branch} from {source}"
 
     def resolve_branch(self, branch: str) -> str:
         """A branch name as given, or its remote-tracking branch; a GitError naming the fetch
@@ -119,7 +162,9 @@ class Repository:
 
     def deepen(self, remote: str, branch: str, by: int) -> bool:
         """Fetch ``by`` more commits of history for a shallow clone; False when that failed."""
-        return self.run("fetch", "-q", f"--deepen={by}", remote, branch).returncode == 0
+        branch = plain_branch(branch)
+        refspec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
+        return self.run("fetch", "-q", f"--deepen={by}", "--", remote, refspec).returncode == 0
 
     def cat_blobs(self, shas: list[str]) -> dict[str, str]:
         """Contents of many blobs through one ``git cat-file --batch`` process."""
@@ -152,6 +197,26 @@ class Repository:
             blobs[sha] = out[pos : pos + size].decode("utf-8", errors="replace")
             pos += size + 1
         return blobs
+
+
+def plain_branch(name: str) -> str:
+    """``name`` when it is a plain branch name (``main``, ``release/2.1``), else an InputError:
+    names come from options, the CI's environment and peac.yaml, and one that starts with a
+    dash, or is a revision expression, must never reach git's command line."""
+    ok = all(c.isalnum() or c in "._/-" for c in name)
+    if (
+        not name
+        or not ok
+        or name == "HEAD"
+        or name.startswith(("-", "/", "."))
+        or name.endswith(("/", ".", ".lock"))
+        or ".." in name
+        or "//" in name
+        or "/." in name
+        or len(name) > 255
+    ):
+        raise InputError(f"base branch: expected a branch name like main, got {name[:100]!r}")
+    return name
 
 
 def complaint(done: subprocess.CompletedProcess[str]) -> str:

@@ -132,12 +132,12 @@ class GitNotesStore:
     def fetch(self, remote: str) -> int:
         """Merge the remote's notes into ours (a union); the number of commits with results."""
         specs = [f"+{ref}:{self._tracking(remote, ref)}" for ref in self.refs]
-        done = self.repo.run("fetch", "-q", remote, *specs)
+        done = self.repo.run("fetch", "-q", "--", remote, *specs)
         if done.returncode != 0:
             if "couldn't find remote ref" not in done.stderr:
                 raise GitError(f"cannot fetch {self.ref} from {remote}: {complaint(done)}")
             for ref in self.refs:  # one of them may exist alone (an older writer): fetch singly
-                self.repo.run("fetch", "-q", remote, f"+{ref}:{self._tracking(remote, ref)}")
+                self.repo.run("fetch", "-q", "--", remote, f"+{ref}:{self._tracking(remote, ref)}")
         with self._locked():
             for ref in self.refs:
                 tracking = self._tracking(remote, ref)
@@ -158,7 +158,7 @@ class GitNotesStore:
         for attempt in range(PUSH_ATTEMPTS):
             self.fetch(remote)
             specs = [f"{ref}:{ref}" for ref in self.refs if self.repo.resolve(ref)]
-            done = self.repo.run("push", "--porcelain", "--atomic", remote, *specs)
+            done = self.repo.run("push", "--porcelain", "--atomic", "--", remote, *specs)
             if done.returncode == 0:
                 return attempt + 1
             said = done.stdout + done.stderr

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from peac.core.measures import SUMMARIZED, measure
-from peac.errors import GitError, PeacError
+from peac.errors import GitError
 from peac.history.git import Commit, Repository
 from peac.history.gitnotes import GitNotesStore
 from peac.history.records import RunRecord
@@ -62,16 +62,9 @@ def read_history(
             notes.append(f"fetched {store.ref} from {source}: {count} commits have results")
         except GitError as exc:
             fetch_failed = str(exc)
-    try:
-        branch = repo.resolve_branch(base)
-    except PeacError:
-        if source is None:
-            raise
-        fetched = repo.run("fetch", "-q", source, f"{base}:refs/remotes/{source}/{base}")
-        if fetched.returncode != 0:
-            raise
-        notes.append(f"fetched {base} from {source}")
-        branch = repo.resolve_branch(base)
+    branch, fetched = repo.fetch_branch(base, source)
+    if fetched:
+        notes.append(fetched)
     head_sha = repo.commit(branch if head is None else head)
     merge_base = repo.merge_base(head_sha, branch)
     if merge_base is None and repo.shallow() and source:
@@ -92,6 +85,12 @@ def read_history(
     start = merge_base
     if merge_base == head_sha and not inclusive:
         parents = repo.git("rev-list", "--parents", "-n1", head_sha).split()[1:]
+        if not parents and repo.shallow() and source:
+            # A shallow clone cuts history at the head itself (a push built with
+            # fetch-depth 1): its parent is the history, so fetch it.
+            if repo.deepen(source, base, window):
+                notes.append(f"shallow clone: fetched {window} more commits from {source}")
+            parents = repo.git("rev-list", "--parents", "-n1", head_sha).split()[1:]
         if not parents:
             return History(branch, head_sha, merge_base, [], {}, notes)
         start = parents[0]

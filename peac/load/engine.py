@@ -29,7 +29,7 @@ from peac.load.vu import VirtualUser
 from peac.model import histogram as hist
 from peac.model.objectives import Objective
 from peac.model.progress import Progress
-from peac.model.results import GitState, RunResult, ServerSide, Testbed
+from peac.model.results import GitState, LoadWindow, RunResult, ServerSide, Testbed
 from peac.spec.plan import ScenarioPlan
 from peac.spec.scenario import Load
 
@@ -84,6 +84,7 @@ class Engine:
                 self.tls.load_verify_locations(cafile=str(plan.ca))
             except (ssl.SSLError, OSError) as exc:
                 raise InputError(f"target.ca {plan.ca.name}: cannot be read as PEM") from exc
+        self.load_window: LoadWindow | None = None
         self.lags = hist.new()  # how late arrivals started against their schedule
         self._lags: list[float] = []  # not yet in ``lags``
         # The first transport imports httpcore (and, through it, anyio and trio when installed):
@@ -184,6 +185,7 @@ class Engine:
             timeline=timeline,
             health=health,
             server=server.result if server else ServerSide(),
+            load=self.load_window or LoadWindow(),
         )
 
     def request_stop(self, reason: str) -> None:
@@ -239,6 +241,10 @@ class Engine:
 
     async def finish(self) -> None:
         """Give in-flight iterations the graceful-stop period, then cancel what is left."""
+        if self.load_window is None:  # the load ends here: what follows is the tail
+            self.load_window = LoadWindow(
+                self.clock.now() - self.start, self.recorder.requests_by_step()
+            )
         for vu in self.vus:
             vu.stopping = self.stop.is_set()
         if self.tasks:

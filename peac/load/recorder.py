@@ -59,6 +59,14 @@ class Recorder:
                 hist.add_seconds(self._open[t], values)
                 values.clear()
 
+    def requests_by_step(self) -> dict[str, int]:
+        """Requests completed so far, per step."""
+        self.flush()
+        found: dict[str, int] = {}
+        for series in self.series.values():
+            found[series.step] = found.get(series.step, 0) + series.count
+        return found
+
     def _second(self, t: int) -> tuple[Second, list[float] | None]:
         second = self.timeline.get(t)
         if second is None:

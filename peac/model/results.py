@@ -198,6 +198,17 @@ class ServerSide:
 
 
 @dataclass
+class LoadWindow:
+    """The part of the run in which load was generated: from the start until the executor
+    stopped starting iterations (the graceful stop's tail of finishing iterations is after it).
+    Throughput is requests completed per second in this window, so that a short run is not
+    judged slower for the seconds it spent letting in-flight iterations end."""
+
+    seconds: float = 0.0  # 0: unknown (results of older versions)
+    requests: dict[str, int] = field(default_factory=dict)  # per step, completed in the window
+
+
+@dataclass
 class RunResult:
     scenario: str
     scenario_digest: str
@@ -216,6 +227,7 @@ class RunResult:
     timeline: list[Second] = field(default_factory=list)
     health: Health = field(default_factory=Health)
     server: ServerSide = field(default_factory=ServerSide)
+    load: LoadWindow = field(default_factory=LoadWindow)
 
     @property
     def duration(self) -> float:
@@ -230,6 +242,15 @@ class RunResult:
 
     def requests(self, step: str | None = None) -> int:
         return sum(s.count for s in self.series.values() if step is None or s.step == step)
+
+    def throughput(self, step: str | None = None) -> float:
+        """Requests completed per second while load was generated (the whole run's rate for
+        results that do not say when the load ended)."""
+        window = self.load
+        if window.seconds >= 1.0 and window.requests:
+            done = sum(n for name, n in window.requests.items() if step is None or name == step)
+            return done / window.seconds
+        return self.requests(step) / self.duration
 
     def errors(self, step: str | None = None) -> int:
         if step is None:

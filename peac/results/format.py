@@ -27,6 +27,7 @@ from peac.model.results import (
     Counters,
     GitState,
     Health,
+    LoadWindow,
     MonitorSeries,
     ProcessSample,
     ProcessSeries,
@@ -86,6 +87,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "iteration_duration": hist.encode(result.iteration_duration),
         "timeline": [asdict(second) for second in result.timeline],
         "server": _server_json(result.server),
+        "load": {"seconds": result.load.seconds, "requests": dict(result.load.requests)},
     }
 
 
@@ -248,6 +250,7 @@ def from_json(data: object) -> RunResult:
         ],
         health=_health(top.sub("health")),
         server=_server(top.sub("server")),
+        load=_load(top.sub("load")),
     )
     for i, item in enumerate(top.get("series", _list)):
         row = _Reader(item, f"series[{i}]")
@@ -329,6 +332,13 @@ def _health(r: _Reader) -> Health:
         late=r.get("late", count, 0),
         waited=r.get("waited", optional_share, None),
     )
+
+
+def _load(r: _Reader) -> LoadWindow:
+    requests: dict[str, int] = {}
+    for name, value in list(r.get("requests", _mapping, {}).items())[:MAX_CHECKS]:
+        requests[str(name)[:200]] = count(value, f"{r.where}.requests")
+    return LoadWindow(seconds=r.get("seconds", nonnegative, 0.0), requests=requests)
 
 
 def _server(r: _Reader) -> ServerSide:

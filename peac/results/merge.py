@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from peac.core.health import Figures, judge_health
 from peac.errors import InputError
-from peac.model.results import Health, RunResult, Second, Series
+from peac.model.results import Health, LoadWindow, RunResult, Second, Series
 
 
 def merge(results: Sequence[RunResult]) -> RunResult:
@@ -46,6 +46,12 @@ def merge(results: Sequence[RunResult]) -> RunResult:
             into.latency.add(series.latency)
             into.service_time.add(series.service_time)
     total.timeline = _merge_timelines(results, total.started_at)
+    if all(r.load.seconds > 0 for r in results):  # shards load side by side: counts add
+        requests: dict[str, int] = {}
+        for result in results:
+            for step, n in result.load.requests.items():
+                requests[step] = requests.get(step, 0) + n
+        total.load = LoadWindow(max(r.load.seconds for r in results), requests)
     total.health = _merge_health([r.health for r in results])
     return total
 

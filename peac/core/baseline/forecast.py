@@ -331,7 +331,10 @@ def _fit(
     valid = [p for p, ok in zip(points, usable, strict=True) if ok]
     invalid = [p.commit for p, ok in zip(points, usable, strict=True) if not ok]
     if not valid:
-        reason = "no comparable runs recorded on the base branch in the window"
+        reason = (
+            "no comparable runs recorded on the base branch in the window yet; the baseline "
+            f"applies once {MIN_POINTS} commits have runs"
+        )
         if invalid:
             reason += f" ({len(invalid)} with values that are not numbers left out)"
         return Missing(reason)
@@ -360,8 +363,8 @@ def _fit(
     kept = [i for i in range(len(points)) if i not in out]
     if len(kept) < MIN_POINTS:
         return Missing(
-            f"{len(kept)} usable commit(s) with runs on the base branch; a baseline needs "
-            f"{MIN_POINTS}",
+            f"{len(kept)} usable commit(s) with runs on the base branch; the baseline applies "
+            f"once {MIN_POINTS} have runs ({MIN_POINTS - len(kept)} more)",
             len(kept),
         )
     yk = y[kept][-MAX_MODEL_POINTS:]
