@@ -17,6 +17,13 @@ def _hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("HOME", str(home))
     for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "PEAC_DEBUG"):
         monkeypatch.delenv(key, raising=False)
+    # The suite may itself run in a CI job: its platform's variables would make `peac ci`
+    # believe it builds that job's pull request (and post comments with its token).
+    import os
+
+    for key in list(os.environ):
+        if key.startswith(("GITHUB_", "GITLAB_", "CI_", "PEAC_")) or key == "RUNNER_TEMP":
+            monkeypatch.delenv(key, raising=False)
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "peac tests")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "tests@peac.invalid")
