@@ -22,6 +22,8 @@ spec:
   targets:
     hosts: [127.0.0.1, localhost]
     secrets: {SHOP_DEMO_API_KEY: {hosts: [127.0.0.1, localhost]}}
+  policy:
+    regression: {short_history: fail}  # five commits of history: fail on them all the same
   ci:
     base: main
     repetitions: 1
@@ -80,6 +82,10 @@ def test_the_stage_records_on_main_and_fails_a_slow_pull_request(
     failures = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
     assert failures, "the JUnit report names the objectives that failed"
     assert set(failures) <= {"latency p95", "latency p99", "checkout latency p95"}
+    # The pull request's site shows the pull request's verdict, not main's newest commit's.
+    index = (repo / "reports/site/index.html").read_text(encoding="utf-8")
+    head = git(repo, "rev-parse", "HEAD")
+    assert head[:7] in index and "status-row-fail" in index
 
 
 def test_invalid_budgets_stop_the_stage_before_any_load(

@@ -369,3 +369,21 @@ def test_throughput_is_the_rate_while_load_was_generated_not_the_tail(tmp_path: 
     assert result.load.seconds == pytest.approx(9.9, abs=1e-6)  # the last arrival
     assert result.load.requests == {"GET /x": 99}  # the 100th answers 50 ms after its arrival
     assert measure(result, "throughput", "rate") == pytest.approx(10.0)
+
+
+def test_merged_throughput_adds_shards_and_averages_repetitions() -> None:
+    """Two shards of one run load side by side: their rates add. Two repetitions of a run one
+    after the other (the pipeline's ci.repetitions): the rate is theirs, not twice it."""
+    from peac.model.results import LoadWindow
+    from peac.results.merge import merge
+
+    def part(start: float, shard: str) -> RunResult:
+        result = RunResult("s", "d" * 16, {"executor": "x"}, start, start + 12.0, "test")
+        result.shards = [shard]
+        result.load = LoadWindow(10.0, {"GET /x": 100})
+        return result
+
+    shards = merge([part(0.0, "1/2"), part(0.0, "2/2")])
+    assert measure(shards, "throughput", "rate") == pytest.approx(20.0)
+    repetitions = merge([part(0.0, "1/1"), part(20.0, "1/1")])
+    assert measure(repetitions, "throughput", "rate") == pytest.approx(10.0)

@@ -232,6 +232,7 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
                 base=settings.base,
                 testbed=settings.testbed,
                 store=settings.store,
+                results_are_head=True,
             ),
             out,
         )

@@ -137,7 +137,12 @@ def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
 
     keys = [o.series_key for o in budget.objectives]
     head = [
-        HeadRun(path.name, values_of(result, keys), invalid_reason(result))
+        HeadRun(
+            path.name,
+            values_of(result, keys),
+            invalid_reason(result),
+            {o.step or "": result.requests(o.step or None) for o in budget.objectives},
+        )
         for path, result in zip(request.results, results, strict=True)
     ]
     notes = history.notes + history.bad

@@ -12,18 +12,23 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.app.rules import ci_settings, judged_by, load_rules
-from peac.core.site import budget_status, commit_url, run_page, trend
+from peac.core.measures import invalid_reason, measure, values_of
+from peac.core.site import budget_status, commit_url, head_status, run_page, trend
 from peac.errors import DataError, ExitCode, InputError
 from peac.history.git import Repository
 from peac.history.reader import History, computed_values, read_history
 from peac.history.records import RunRecord
 from peac.history.series import build, exclusion
 from peac.history.store import open_store
+from peac.model.objectives import Rules
+from peac.model.results import RunResult
 from peac.model.series import Series
 from peac.model.site import BudgetSummary, RunPage, Site, Trend
+from peac.model.verdict import HeadRun
 from peac.report import escape
 from peac.report.site import render
 from peac.results.format import read
+from peac.results.merge import merge
 from peac.spec.compiler import compile_paths
 from peac.spec.paths import find_root
 from peac.spec.plan import BudgetPlan
@@ -47,6 +52,9 @@ class ReportRequest:
     run_pages: int = 5  # newest commits whose latest run gets a page (full results permitting)
     store: str = "git"
     now: float | None = None
+    # The results are the head under review (a pipeline's own runs): the index shows their
+    # verdict, as the gate gave it, rather than that of the branch's newest recorded commit.
+    results_are_head: bool = False
 
 
 def _check_folder(out: Path) -> None:
@@ -125,6 +133,37 @@ def _history_runs(
     return pages, by_commit, notes
 
 
+def _head_summary(
+    rules: Rules,
+    where: str,
+    scenario: str,
+    testbed: str,
+    series: dict[str, Series],
+    pages: dict[str, str],
+    head: list[tuple[Path, RunResult]],
+) -> BudgetSummary:
+    keys = [o.series_key for o in rules.objectives]
+    runs = [
+        HeadRun(
+            path.name,
+            values_of(result, keys),
+            invalid_reason(result),
+            {o.step or "": result.requests(o.step or None) for o in rules.objectives},
+        )
+        for path, result in head
+    ]
+    results = [r for _, r in head]
+    combined = merge(results) if len({r.scenario_digest for r in results}) == 1 else results[0]
+    merged = {
+        o.series_key: value
+        for o in rules.objectives
+        if (value := measure(combined, o.metric, o.stat, o.step)) is not None
+    }
+    commits = {r.git.commit for r in results if r.git is not None}
+    commit = commits.pop() if len(commits) == 1 else ""
+    return head_status(rules, where, scenario, testbed, series, pages, runs, merged, commit)
+
+
 def report(request: ReportRequest, out: TextIO) -> int:
     link = commit_url(request.commit_url)
     _check_folder(request.out)
@@ -180,7 +219,12 @@ def report(request: ReportRequest, out: TextIO) -> int:
         where = str(budget.source.path)
         with contextlib.suppress(ValueError):  # outside the repository: as given
             where = Path(where).resolve().relative_to(root.resolve()).as_posix()
-        summaries.append(budget_status(rules, where, scenario, testbed, series, pages))
+        head = [(path, r) for path, r in results if r.scenario == scenario]
+        # The runs of this pipeline: the site shows their verdict, not that of main's latest.
+        if head and request.results_are_head:
+            summaries.append(_head_summary(rules, where, scenario, testbed, series, pages, head))
+        else:
+            summaries.append(budget_status(rules, where, scenario, testbed, series, pages))
     if len(trends) >= MAX_TRENDS:
         notes.append(f"trend pages stop at {MAX_TRENDS}; report fewer budgets at a time")
 

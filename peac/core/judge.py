@@ -21,6 +21,7 @@ from peac.core.limits import breaches
 from peac.core.significance import adjust
 from peac.model.baseline import Baseline, Missing
 from peac.model.budget_changes import Reviewed, Waiver
+from peac.model.metrics import tail_share
 from peac.model.objectives import Objective, Policy, Rules, Tier, worst
 from peac.model.series import Series
 from peac.model.verdict import (
@@ -34,6 +35,8 @@ from peac.model.verdict import (
 )
 
 RECENT = 20  # history values kept for the sparkline
+SHORT_HISTORY = 8  # commits with runs below which a regression is at most the short_history tier
+TAIL_SAMPLES = 5  # requests beyond a percentile below which it is too few to fail on
 
 
 def has_regression_limit(objective: Objective) -> bool:
@@ -73,6 +76,7 @@ class _Draft:
     measurable: bool = False  # the change exceeds one step of the values' grid
     model_p: float | None = None  # the forecast's p-value before the blip rank
     blips: int = 0  # the window's one-commit jumps at least as far as the head
+    requests: int | None = None  # the head's requests behind the value (None: unknown)
 
 
 def _one(value: float | None) -> tuple[float, ...]:
@@ -106,6 +110,10 @@ def judge(
         value = merged.get(key)
         ref, check = reference(objective, history.get(key), policy, runs or _one(value))
         draft = _Draft(objective, value, runs, ref)
+        # Each run's value rests on its own requests: the fewest is what a percentile stands on.
+        where = objective.step or ""
+        counts = [r.requests[where] for r in head if where in r.requests and not r.invalid]
+        draft.requests = min(counts) if counts else None
         if check.p_value is not None:
             draft.p_value = check.p_value
             draft.effect = check.effect
@@ -198,6 +206,7 @@ def _judge_one(
     objective, policy = draft.objective, rules.policy
     notes: list[str] = []
     underpowered = False
+    trend = ""
     if draft.value is None or not math.isfinite(draft.value):
         where = f'step "{objective.step}"' if objective.step else "the run"
         if draft.value is None:
@@ -231,13 +240,15 @@ def _judge_one(
         if default_check is not None and worse:
             message = "worse than the baseline (the default regression check)"
             fired.append(Fired(default_check, Limit.DEFAULT, policy.min_effect, message))
+        fired = _capped_on_short_history(fired, draft, base, policy, notes)
         blip = _blip(draft, model_adjusted, policy)
         if blip and not any(f.limit in (Limit.REGRESSION, Limit.DEFAULT) for f in fired):
             fired.append(Fired(Tier.WARN, Limit.BLIP, policy.min_effect, blip))
+        # The base branch's own slow trend is not this change's doing: said apart, once per
+        # verdict, never as a warning on the pull request (every PR would carry it).
         creep = _creep(base, policy.min_effect, policy.alpha)
         if creep and (has_regression_limit(objective) or objective.regression is not None):
-            notes.append(creep)
-            fired.append(Fired(Tier.WARN, Limit.CREEP, policy.min_effect, creep))
+            trend = creep
     if isinstance(base, Baseline) and draft.effect is not None and draft.p_value is not None:
         regression_fired = any(f.limit in (Limit.REGRESSION, Limit.DEFAULT) for f in fired)
         if not regression_fired and not any(f.limit is Limit.BLIP for f in fired):
@@ -270,7 +281,41 @@ def _judge_one(
         fired=tuple(fired),
         notes=tuple(notes),
         underpowered=underpowered,
+        trend=trend,
     )
+
+
+def _capped_on_short_history(
+    fired: list[Fired], draft: _Draft, base: Baseline, policy: Policy, notes: list[str]
+) -> list[Fired]:
+    """A regression found on a few commits of history, or on a percentile that a handful of
+    the head's requests decide, is too likely to be noise to block a merge by itself: it is
+    at most ``policy.short_history`` (warn unless the budget says fail). Absolute limits are
+    a human's statement and are never capped."""
+    cap = Tier(policy.short_history)
+    regression = [f for f in fired if f.limit in (Limit.REGRESSION, Limit.DEFAULT)]
+    if cap is Tier.FAIL or not any(f.tier.rank > cap.rank for f in regression):
+        return fired
+    why = []
+    if base.window < SHORT_HISTORY:
+        why.append(f"{base.window} commits of history (fewer than {SHORT_HISTORY})")
+    share = tail_share(draft.objective.stat)
+    if draft.requests is not None and share is not None:
+        beyond = draft.requests * share
+        if beyond < TAIL_SAMPLES:
+            why.append(
+                f"{draft.requests} requests, {beyond:.1f} beyond its {draft.objective.stat} "
+                f"(fewer than {TAIL_SAMPLES})"
+            )
+    if not why:
+        return fired
+    notes.append(
+        f"a regression on {' and '.join(why)} is at most a {cap} "
+        f"(regression.short_history: {policy.short_history}; set it to fail to fail on it)"
+    )
+    return [
+        replace(f, tier=cap) if f in regression and f.tier.rank > cap.rank else f for f in fired
+    ]
 
 
 def _threshold(objective: Objective, policy: Policy) -> tuple[float, str] | None:

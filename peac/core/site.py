@@ -22,7 +22,7 @@ from peac.errors import InputError
 from peac.model.baseline import Baseline
 from peac.model.objectives import Objective, Rules, worst
 from peac.model.results import FAILURE_KINDS, RunResult
-from peac.model.series import Series
+from peac.model.series import Point, Series
 from peac.model.site import (
     BudgetSummary,
     Forecast,
@@ -111,6 +111,8 @@ def trend(
     for i in range(cut, len(points)):
         p = points[i]
         expected, bound, regression = forecasts.get(i, (None, None, False))
+        transient = regression and _did_not_last(points[i + 1 :], bound, objective)
+        regression = regression and not transient
         shown.append(
             TrendPoint(
                 commit=p.commit,
@@ -121,6 +123,7 @@ def trend(
                 expected=expected,
                 bound=bound,
                 regression=regression,
+                transient=transient,
                 outlier=p.commit in outliers,
                 change_point=p.commit in changes,
                 tier=_tier(objective, p.value),
@@ -137,6 +140,21 @@ def trend(
         skipped=series.skipped_text(),
         cut=cut,
     )
+
+
+LASTING = 3  # commits after a regression that decide whether it lasted
+
+
+def _did_not_last(after: Sequence[Point], bound: float | None, objective: Objective) -> bool:
+    """Whether the commits after a regression came back within the bound it broke: at least
+    two of the next ``LASTING`` (one, when only one follows yet, is not enough to tell)."""
+    if bound is None:
+        return False
+    following = [p.value for p in after[:LASTING]]
+    if len(following) < 2:
+        return False
+    back = sum(v <= bound if objective.higher_is_worse else v >= bound for v in following)
+    return back * 2 > len(following)
 
 
 def budget_status(
@@ -169,6 +187,26 @@ def budget_status(
         else:
             history[key] = s
     runs = [HeadRun(name, values) for name, values in head_runs.items()]
+    return head_status(rules, path, scenario, testbed, history, pages, runs, merged, newest.commit)
+
+
+def head_status(
+    rules: Rules,
+    path: str,
+    scenario: str,
+    testbed: str,
+    history: Mapping[str, Series],
+    pages: Mapping[str, str],
+    runs: Sequence[HeadRun],
+    merged: Mapping[str, float],
+    commit: str,
+) -> BudgetSummary:
+    """``commit``'s runs judged against ``history`` (the commits before it) as ``peac gate``
+    judges them: on a pull request's site, the pull request's own verdict."""
+    history = {
+        key: Series(key, [p for p in s.points if p.commit != commit], dict(s.skipped))
+        for key, s in history.items()
+    }
     verdict = judge(rules, runs, merged, history)
     rows = []
     for v in verdict.objectives:
@@ -194,7 +232,7 @@ def budget_status(
         testbed=testbed,
         outcome=str(verdict.outcome),
         headline=verdict.headline,
-        commit=newest.commit,
+        commit=commit,
         objectives=tuple(rows),
         notes=verdict.notes + verdict.advice,
     )

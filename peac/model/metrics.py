@@ -104,3 +104,12 @@ def metric_and_stat(metric: str, stat: str | None) -> tuple[Metric, str]:
             + ")"
         )
     return found, chosen
+
+
+def tail_share(stat: str) -> float | None:
+    """The share of samples beyond a percentile (``p95``: 0.05; ``max``: 0), None for other
+    statistics (a mean, a rate)."""
+    if stat == "max":
+        return 0.0
+    found = _PERCENTILE.match(stat)
+    return None if found is None else 1.0 - float(found.group(1)) / 100

@@ -95,6 +95,7 @@ class Policy:
     window: int = 30
     correction: str = "holm"  # holm, bh or none
     check: str = "warn"  # the default regression check's tier: warn, fail or off
+    short_history: str = "warn"  # the most a regression on a short history counts as
 
     @property
     def alpha(self) -> float:

@@ -22,6 +22,9 @@ class TrendPoint:
     expected: float | None = None  # forecast of this commit from the commits before it
     bound: float | None = None  # one-sided prediction bound of that forecast (worse side)
     regression: bool = False  # beyond the forecast, significant and larger than min_effect
+    # Was a regression when it was the newest commit, but the commits after it came back within
+    # its bound: the change did not last, so it is no longer marked as one.
+    transient: bool = False
     outlier: bool = False  # left out of the latest baseline as an isolated outlier
     change_point: bool = False  # the first commit of a level (a baseline's ``since``)
     tier: str = "pass"  # the budget's absolute limits crossed by the value: pass, warn, fail

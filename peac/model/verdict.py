@@ -29,7 +29,6 @@ class Limit(StrEnum):
     MIN = "min"
     REGRESSION = "max_regression"  # significantly worse than the baseline, beyond a set limit
     DEFAULT = "regression"  # the default check: significantly worse, beyond min_effect
-    CREEP = "creep"  # a slow, steady worsening over the window
     BLIP = "blip"  # beyond the bound, but no further than a one-commit jump the window showed
 
 
@@ -47,7 +46,7 @@ class Fired:
         """The budget key that set it (``fail.max``), for locating its line."""
         if self.limit is Limit.DEFAULT:
             return "regression"
-        own = self.limit in (Limit.CREEP, Limit.BLIP)
+        own = self.limit is Limit.BLIP
         return f"{self.tier}.{Limit.REGRESSION if own else self.limit}"
 
 
@@ -58,6 +57,7 @@ class HeadRun:
     name: str
     values: dict[str, float]
     invalid: str = ""  # why it cannot be judged, '' when it can
+    requests: dict[str, int] = field(default_factory=dict)  # per step ('' the whole run)
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,7 @@ class ObjectiveVerdict:
     underpowered: bool = False  # one run per commit cannot show a change of the limit's size
     waiver: Waiver | None = None  # the waiver in force (status WAIVED)
     waived: Status | None = None  # what the status would have been without the waiver
+    trend: str = ""  # the base branch's own slow worsening ('' when none): not this change's
 
     @property
     def baseline(self) -> Baseline | None:
@@ -112,6 +113,12 @@ class Verdict:
     notes: tuple[str, ...] = field(default=())  # why the run cannot be judged
     advice: tuple[str, ...] = field(default=())  # how to make the gate see more next time
     changes: tuple[Reviewed, ...] = field(default=())  # the budget's changes in this review
+
+    @property
+    def trends(self) -> tuple[str, ...]:
+        """The base branch's own slow worsenings, by objective: shown apart from the verdict,
+        since no pull request caused them."""
+        return tuple(f"{v.objective.name}: {v.trend}" for v in self.objectives if v.trend)
 
     @property
     def blocked(self) -> tuple[Reviewed, ...]:

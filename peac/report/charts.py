@@ -186,6 +186,8 @@ def trend_chart(trend: Trend) -> Chart:
             detail.append(f"expected {fmt(p.expected, unit)}, bound {fmt(p.bound, unit)}")
         if p.regression:
             detail.append("regression")
+        if p.transient:
+            detail.append("a regression that did not last (the commits after it came back)")
         if p.outlier:
             detail.append("outlier")
         title = f"{p.commit[:7]} {p.subject[:80]}: " + "; ".join(detail)

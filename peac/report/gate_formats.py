@@ -35,6 +35,7 @@ def verdict_text(verdict: Verdict, context: GateContext) -> str:
     lines += [f"{r.label}: budget change: {r.text}" for r in change_reasons(verdict)]
     lines += [f"{verdict.outcome}: {note}" for note in verdict.notes]
     lines += [f"note: {note}" for note in (*verdict.advice, *context.notes)]
+    lines += [f"trend on {context.base}, not this change: {t}" for t in verdict.trends]
     head = context.head[:7] or "(uncommitted)"
     lines.append(
         f"head {head} vs {context.base} at {context.merge_base[:7] or '-'} "
@@ -156,6 +157,7 @@ def verdict_data(verdict: Verdict, context: GateContext) -> dict[str, Any]:
         "budget_changes": [_change(r) for r in verdict.changes],
         "notes": list(verdict.notes),
         "advice": list(verdict.advice),
+        "base_trends": list(verdict.trends),
         "history_commits": context.history_commits,
         "commits_with_runs": context.commits_with_runs,
     }

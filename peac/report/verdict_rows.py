@@ -75,7 +75,7 @@ def why(v: ObjectiveVerdict, path: str) -> list[Reason]:
     for fired in v.fired:  # one sentence per kind of limit: the most severe tier that fired
         if worst.setdefault(fired.limit, fired.tier) != fired.tier:
             continue
-        if fired.limit in (Limit.CREEP, Limit.BLIP):
+        if fired.limit is Limit.BLIP:
             lines.append(Reason(fired.tier, fired.message))
             continue
         setting = fired.setting

@@ -46,12 +46,16 @@ def merge(results: Sequence[RunResult]) -> RunResult:
             into.latency.add(series.latency)
             into.service_time.add(series.service_time)
     total.timeline = _merge_timelines(results, total.started_at)
-    if all(r.load.seconds > 0 for r in results):  # shards load side by side: counts add
+    if all(r.load.seconds > 0 for r in results):
         requests: dict[str, int] = {}
         for result in results:
             for step, n in result.load.requests.items():
                 requests[step] = requests.get(step, 0) + n
-        total.load = LoadWindow(max(r.load.seconds for r in results), requests)
+        # Shards load side by side (their windows overlap: the rate adds up); repetitions of
+        # a run one after another (the windows add up: the rate is their average).
+        side_by_side = max(r.started_at for r in results) < min(r.ended_at for r in results)
+        seconds = [r.load.seconds for r in results]
+        total.load = LoadWindow(max(seconds) if side_by_side else sum(seconds), requests)
     total.health = _merge_health([r.health for r in results])
     return total
 

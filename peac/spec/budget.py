@@ -71,6 +71,13 @@ class RegressionPolicy(StrictModel):
         description="Every objective with history is checked for a significant regression "
         "beyond min_effect, at this tier, unless it sets max_regression itself.",
     )
+    short_history: Literal["warn", "fail"] = Field(
+        default="warn",
+        description="The most a regression found on a short history counts as: fewer than 8 "
+        "commits with runs, or a percentile with fewer than 5 of the head's requests beyond "
+        "it (a p95 of fewer than 100 requests). Absolute limits are not affected; fail lets "
+        "such a regression fail.",
+    )
 
 
 Outcome = Literal["fail", "warn", "pass"]
