@@ -66,7 +66,10 @@ def test_the_stage_records_on_main_and_fails_a_slow_pull_request(
             code, out, err = _ci(shop.url)
             assert code == 0, out + err
             assert "== validate" in out and "== run shop-api (1 of 1)" in out
-            assert "== record on main" in out and "pushed refs/notes/peac to origin" in out
+            assert (
+                "== record on main" in out
+                and "pushed refs/notes/peac and refs/notes/peac-results to origin" in out
+            )
         git(repo, "checkout", "-q", "-b", "slow-checkout")
         (repo / "CHANGELOG").write_text("validate the cart on every checkout\n")
         git(repo, "commit", "-q", "-am", "slow checkout")

@@ -10,6 +10,7 @@ import pytest
 from peac.core.diff import Row, compare
 from peac.history.gitnotes import GitNotesStore
 from peac.model.results import RunResult
+from peac.model.results import Testbed as Machine  # not Test*: pytest would collect it
 from peac.results.format import write
 from tests.cli_helpers import run_cli
 from tests.history_helpers import lognormal, make_repo, make_result
@@ -95,3 +96,32 @@ def test_a_run_against_itself_has_p_values_of_at_most_one() -> None:
     tested = [r.p_value for r in rows if r.p_value is not None]
     assert tested and all(0 < p <= 1 for p in tested)
     assert row(rows, "home", "latency", "p95").p_value == 1.0
+
+
+def test_commits_are_compared_on_one_testbed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit measured on a laptop and on the CI runner: the diff does not set one machine's
+    numbers against another's (issue 21), it takes the testbed both sides share, or refuses."""
+    repo = tmp_path / "repo"
+    shas = make_repo(repo, 2)
+    store = GitNotesStore(repo)
+    for testbed, level, commit in (("ci", 0.1, 0), ("laptop", 0.3, 1), ("ci", 0.1, 1)):
+        for run in runs(level, range(2)):
+            run.testbed = Machine(label=testbed)
+            store.record(shas[commit], run)
+    monkeypatch.chdir(repo)
+    code, out, err = run_cli("diff", "HEAD~1", "HEAD", "--step", "home")
+    assert code == 0, err
+    assert "compared on testbed ci (the one both sides have); 2 other run(s) left out" in out
+    assert "(2 runs) vs head" in out and "· testbed ci" in out
+    laptop_only = make_repo(tmp_path / "other", 2)
+    other = GitNotesStore(tmp_path / "other")
+    for testbed, commit in (("ci", 0), ("laptop", 1)):
+        for run in runs(0.1, range(1)):
+            run.testbed = Machine(label=testbed)
+            other.record(laptop_only[commit], run)
+    monkeypatch.chdir(tmp_path / "other")
+    code, _, err = run_cli("diff", "HEAD~1", "HEAD")
+    assert code == 2
+    assert "the sides ran on different testbeds (base: ci; head: laptop)" in err

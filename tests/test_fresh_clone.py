@@ -117,7 +117,10 @@ def test_the_gate_fetches_the_notes_a_fresh_clone_lacks(
     monkeypatch.chdir(ci)
     code, out, err = gate(str(head_result(ci, tmp_path / "h.json", checkout=0.3)))
     assert code == 1, out + err  # judged against the history, so the regression is caught
-    assert "fetched refs/notes/peac from origin: 20 commits have results" in out
+    assert (
+        "fetched refs/notes/peac and refs/notes/peac-results from origin: 20 commits have results"
+        in out
+    )
     assert "20 commits of history" in out
     assert GitNotesStore(ci).present()
     # the second time the notes are here: nothing more is fetched

@@ -155,9 +155,10 @@ def test_pushes_record_the_history_and_pull_requests_are_gated_with_one_comment(
         git(repo.seed, "push", "-q", "--force", "origin", f"{shas[i]}:refs/heads/main")
         code, log = _job(act, repo, port, "push", push, depth=1 if i == 2 else None)
         assert code == 0, _stage_lines(log)[-6000:] or log[-3000:]
-        assert "== record on main" in log and "pushed refs/notes/peac to origin" in log, (
-            _stage_lines(log)[-5000:]
-        )
+        assert (
+            "== record on main" in log
+            and "pushed refs/notes/peac and refs/notes/peac-results to origin" in log
+        ), _stage_lines(log)[-5000:]
         assert "saturated" not in log.lower(), _stage_lines(log)[-5000:]
         if i == 0:
             assert "the baseline applies once 3 commits have runs" in log, _stage_lines(log)[-5000:]
@@ -213,7 +214,10 @@ def test_the_reusable_workflow_runs_the_stage_from_a_caller_repository(
     act = Act(source, wheels, tmp_path / "stubs", forge.url, repo.origin, KEY)
     code, log = _job(act, repo, port, "push", {**REPO_EVENT, "ref": "refs/heads/main"})
     assert code == 0, _stage_lines(log)[-6000:] or log[-3000:]
-    assert "== record on main" in log and "pushed refs/notes/peac to origin" in log
+    assert (
+        "== record on main" in log
+        and "pushed refs/notes/peac and refs/notes/peac-results to origin" in log
+    )
     assert _noted(repo.origin) == {git(repo.seed, "rev-parse", "main")}
     artifacts = act.stubs / "artifacts" / "peac-reports"
     assert (artifacts / "peac-service.log").exists()  # the service's log, beside the reports

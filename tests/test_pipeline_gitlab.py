@@ -114,12 +114,17 @@ def test_branch_pipelines_record_and_a_merge_request_gets_its_note_and_junit(
         code, log, _ = pipeline("main-0", "refs/heads/main", branch, ())  # validate, then peac
         assert code == 0, log[-5000:]
         assert "peac-validate" in log and "ok: 2 file(s), 1 budget(s)" in log
-        assert "== record on main" in log and "pushed refs/notes/peac to origin" in log
+        assert (
+            "== record on main" in log
+            and "pushed refs/notes/peac and refs/notes/peac-results to origin" in log
+        )
         for i in range(1, 2):
             shas.append(repo.commit(f"change {i}", {"CHANGELOG": f"change {i}\n"}))
             code, log, _ = pipeline(f"main-{i}", "refs/heads/main", branch)
             assert code == 0, log[-5000:]
-            assert "pushed refs/notes/peac to origin" in log, log[-5000:]
+            assert "pushed refs/notes/peac and refs/notes/peac-results to origin" in log, log[
+                -5000:
+            ]
         noted = git(repo.origin, "notes", "--ref", "refs/notes/peac", "list")
         assert {line.split()[1] for line in noted.splitlines()} == set(shas)
 

@@ -318,7 +318,7 @@ def _record(
     elif settings.push and where.on_base and isinstance(store, GitNotesStore):
         _stage(out, f"push results to {settings.remote}")
         attempts = store.push(settings.remote)
-        _say(out, f"pushed {store.ref} to {settings.remote} ({attempts} attempt(s))")
+        _say(out, f"pushed {' and '.join(store.refs)} to {settings.remote} ({attempts} attempt(s))")
 
 
 def _github_files(comment: Path, code: int, environ: Mapping[str, str]) -> None:

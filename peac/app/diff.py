@@ -59,6 +59,36 @@ def _side(spec: str, request: DiffRequest, notes: list[str]) -> tuple[list[RunRe
     return [r.result() for r in chosen], sha[:7]
 
 
+def _one_testbed(
+    base: list[RunResult], head: list[RunResult], request: DiffRequest, notes: list[str]
+) -> tuple[list[RunResult], list[RunResult]]:
+    """Runs of one testbed on both sides: another machine's numbers are not a change. The
+    testbed both sides share is used (the most runs when several are shared); none shared is
+    an error that names them."""
+    if request.testbed is not None:
+        return base, head
+    mine = {r.testbed.key for r in base}, {r.testbed.key for r in head}
+    if len(mine[0] | mine[1]) == 1:
+        return base, head
+    shared = mine[0] & mine[1]
+    if not shared:
+        raise InputError(
+            f"the sides ran on different testbeds (base: {', '.join(sorted(mine[0]))}; head: "
+            f"{', '.join(sorted(mine[1]))}); numbers from other machines are no change: give "
+            "--testbed, or make both runs on one"
+        )
+    every = [*base, *head]
+    chosen = max(sorted(shared), key=lambda t: sum(r.testbed.key == t for r in every))
+    left = sum(r.testbed.key != chosen for r in every)
+    notes.append(
+        f"compared on testbed {chosen} (the one both sides have); {left} other run(s) left out"
+    )
+    return (
+        [r for r in base if r.testbed.key == chosen],
+        [r for r in head if r.testbed.key == chosen],
+    )
+
+
 def _runs(n: int) -> str:
     return f"{n} run{'s' if n != 1 else ''}"
 
@@ -67,6 +97,7 @@ def diff(request: DiffRequest, out: TextIO) -> int:
     notes: list[str] = []
     base, base_name = _side(request.base, request, notes)
     head, head_name = _side(request.head, request, notes)
+    base, head = _one_testbed(base, head, request, notes)
     scenarios = {r.scenario for r in [*base, *head]}
     if len(scenarios) > 1:
         raise InputError(

@@ -40,11 +40,12 @@ def sync(request: SyncRequest, out: TextIO) -> int:
         )
     if request.direction == "fetch":
         count = store.fetch(request.remote)
-        out.write(f"fetched {store.ref} from {request.remote}: {count} commits have results\n")
+        refs = " and ".join(store.refs)
+        out.write(f"fetched {refs} from {request.remote}: {count} commits have results\n")
     else:
         attempts = store.push(request.remote)
         retried = f" after {attempts} attempts" if attempts > 1 else ""
-        out.write(f"pushed {store.ref} to {request.remote}{retried}\n")
+        out.write(f"pushed {' and '.join(store.refs)} to {request.remote}{retried}\n")
     return ExitCode.OK
 
 

@@ -139,7 +139,8 @@ def judge(
     if invalid:
         notes.append(f"the run cannot be judged: {invalid} (invalid_run: {rules.invalid_run})")
         outcome = worst([outcome, rules.invalid_run])
-    weak = [v for v in verdicts if v.underpowered]
+    # An objective that just failed or warned showed its change: no excuse about power for it.
+    weak = [v for v in verdicts if v.underpowered and v.outcome is Tier.PASS]
     advice = []
     if weak:
         names = ", ".join(v.objective.name for v in weak[:5]) + (", ..." if len(weak) > 5 else "")

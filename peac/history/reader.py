@@ -59,7 +59,9 @@ def read_history(
     if fetch_notes and isinstance(store, GitNotesStore) and not store.present() and source:
         try:
             count = store.fetch(source)
-            notes.append(f"fetched {store.ref} from {source}: {count} commits have results")
+            notes.append(
+                f"fetched {' and '.join(store.refs)} from {source}: {count} commits have results"
+            )
         except GitError as exc:
             fetch_failed = str(exc)
     branch, fetched = repo.fetch_branch(base, source)

@@ -185,6 +185,29 @@ def _resolve_scenario(
     return plan
 
 
+def check_budget_steps(loaded: Loaded, workspace: Workspace, plan_for: PlanFor) -> None:
+    """The step names of a budget that failed its schema, checked all the same against its
+    scenario: one run of ``peac validate`` reports every problem it can, not the schema's
+    first and the step names only once those are fixed."""
+    reference = _field(loaded, "spec", "scenario")
+    objectives = _field(loaded, "spec", "objectives")
+    if not isinstance(reference, str) or not isinstance(objectives, list):
+        return
+    scenario = _resolve_scenario(reference, loaded.file, workspace, plan_for, lambda *_: None)
+    if scenario is None:
+        return
+    report = workspace.reporter(loaded)
+    for index, objective in enumerate(objectives):
+        step = objective.get("step") if isinstance(objective, dict) else None
+        if isinstance(step, str) and step not in scenario.steps:
+            hint = did_you_mean(step, scenario.steps)
+            listed = ", ".join(f'"{s}"' for s in scenario.steps[:12])
+            report(
+                ("spec", "objectives", index, "step"),
+                f'scenario "{scenario.name}" has no step "{step}"{hint}: its steps are {listed}',
+            )
+
+
 def _field(loaded: Loaded, *keys: str) -> object:
     """A value of a document that may not have validated (so may have any shape)."""
     node: object = loaded.document.data

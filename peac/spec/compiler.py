@@ -9,7 +9,7 @@ from pathlib import Path
 
 from peac.errors import Problem
 from peac.spec.budget import Budget
-from peac.spec.check_budget import check_budget
+from peac.spec.check_budget import check_budget, check_budget_steps
 from peac.spec.check_scenario import check_scenario
 from peac.spec.check_waiver import check_waiver
 from peac.spec.paths import display_path, find_root
@@ -105,6 +105,8 @@ def compile_paths(
                     budgets.append(budget)
             elif isinstance(loaded.model, Waiver):
                 check_waiver(loaded, workspace, today or today_utc())
+            elif loaded.model is None and _kind(loaded) == "Budget":
+                check_budget_steps(loaded, workspace, plan_for)
     _check_unique_names(workspace, scenarios, origin)
     for key in workspace.files:
         found = sorted(
@@ -118,6 +120,11 @@ def compile_paths(
     shown = tuple(display_path(f, workspace.cwd) for f in [*files, *data])
     also = tuple(display_path(f, workspace.cwd) for f in extra)
     return Compilation(Plan(tuple(scenarios), tuple(budgets)), tuple(problems), shown, also)
+
+
+def _kind(loaded: Loaded) -> object:
+    data = loaded.document.data
+    return data.get("kind") if isinstance(data, dict) else None
 
 
 def _check_unique_names(

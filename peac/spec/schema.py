@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from peac.model.metrics import METRICS, Unit
+from peac.model.units import written
 from peac.spec.fields import DURATION_PATTERN, PERCENT_PATTERN, RATE_PATTERN
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -104,10 +105,29 @@ def _executors(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _as_written(prop: dict[str, Any]) -> dict[str, Any]:
+    """A property whose default is the parsed number of a unit string (``30.0`` for
+    ``graceful_stop``) with the default spelled as a file writes it (``30s``): an editor
+    completing the default must complete a value the file accepts."""
+    default = prop.get("default")
+    if isinstance(default, bool) or not isinstance(default, int | float):
+        return prop
+    unit = {
+        DURATION_PATTERN: "duration",
+        PERCENT_PATTERN: "percent",
+        RATE_PATTERN: "rate",
+    }.get(prop.get("pattern", ""))
+    if unit is None:
+        return prop
+    return {**prop, "default": written(float(default), unit)}
+
+
 def _walk(node: Any) -> Any:
     if isinstance(node, dict):
         if "discriminator" in node and "oneOf" in node:
             return _executors(node)
+        if "pattern" in node and "default" in node:
+            node = _as_written(node)
         return {key: _walk(value) for key, value in node.items()}
     if isinstance(node, list):
         return [_walk(item) for item in node]
