@@ -651,3 +651,4 @@ def test_check_sends_every_operation_to_the_mock(repo: Path) -> None:
     assert code == 0, err
     check = json.loads(out)["check"]
     assert check["passed"] and check["requests"] > 20
+    assert check["values_checked"] is False  # a mock that accepts any value says so

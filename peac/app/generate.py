@@ -164,6 +164,7 @@ def from_log(request: FromLogRequest, out: TextIO, err: TextIO) -> int:
             log_mix(traffic),
             seconds=request.check_seconds,
             seed=request.seed,
+            known=traffic.known,
         )
         report = GenerateReport(
             traffic,

@@ -19,6 +19,7 @@ from peac import extras
 from peac.app.budgets import select_scenario
 from peac.core.traffic.analysis import mix_of
 from peac.core.traffic.fidelity import Comparison, Mix, compare
+from peac.core.traffic.known import KnownValues, Refused
 from peac.errors import InputError
 from peac.load import workers
 from peac.load.machine import fingerprint
@@ -111,16 +112,21 @@ def check_scenario(
     seed: int = 1,
     status: int = 200,
     environ: dict[str, str] | None = None,
+    known: KnownValues | None = None,
 ) -> CheckOutcome:
     """Run ``scenario`` against a recording mock and compare what it sent with ``log``.
 
     ``environ`` is what the scenario's secrets are read from (None: the process's): a check
-    sends nothing real, so generated scenarios get made-up values rather than the user's."""
+    sends nothing real, so generated scenarios get made-up values rather than the user's.
+    ``known`` (from a log) makes the mock refuse values the log never held, as the real service
+    might; without it (a HAR, an OpenAPI document) the mock accepts any value and the report
+    says that it could not tell."""
     missing = extras.missing("run")
     if missing:
         raise InputError(f"--check {missing.removeprefix('peac run ')}")
     plan, _ = select_scenario(str(scenario), None, root)
-    with recording(status) as (app, url):
+    refuse = known.refusal if known is not None else None
+    with recording(status, refuse=refuse) as (app, url):
         checked, factor = check_plan(plan, url, seconds)
         work = workers.RunRequest(
             plan=checked,
@@ -144,5 +150,17 @@ def check_scenario(
         for times in by_iteration.values()
         for a, b in zip(sorted(times), sorted(times)[1:], strict=False)
     ]
-    sent = [(r.method, r.target, status) for r in records]
-    return CheckOutcome(compare(log, mix_of(sent, gaps)), factor, seconds, status)
+    sent = [(r.method, r.target, r.status) for r in records]
+    refused = Refused()
+    for record in records:
+        if record.refusal is not None:
+            refused.add(record.refusal)
+    comparison = dataclasses.replace(
+        compare(log, mix_of(sent, gaps)),
+        values_checked=known is not None,
+        refused=refused.count,
+        unverified=refused.unverified,
+        refusals=refused.reasons.most_common(),
+        open_names=known.open_names()[:20] if known is not None else [],
+    )
+    return CheckOutcome(comparison, factor, seconds, status)

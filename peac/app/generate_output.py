@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from peac.core.traffic.draft import BudgetDraft, ScenarioDraft
-from peac.core.traffic.fidelity import TVD_TARGET
+from peac.core.traffic.fidelity import REFUSED_TARGET, TVD_TARGET
 from peac.errors import ExitCode, InputError
 from peac.model.urls import host_of
 from peac.report import escape
@@ -104,15 +104,27 @@ def finish(
     report: GenerateReport | SourceReport, fmt: str, source: str, out: TextIO, err: TextIO
 ) -> int:
     """Print the report; exit 1 when a fidelity check ran and the generated endpoint mix is
-    further than TVD_TARGET from the ``source``'s (the log's, the recording's, the spec's)."""
+    further than TVD_TARGET from the ``source``'s (the log's, the recording's, the spec's), or
+    when more than REFUSED_TARGET of its requests carried values the log never held."""
     out.write(render(fmt, report))
-    if report.check is not None and not report.check.passed(TVD_TARGET):
+    check = report.check
+    if check is None or check.passed(TVD_TARGET):
+        return ExitCode.OK
+    if check.endpoint_tvd > TVD_TARGET:
         err.write(
             escape.terminal(
-                f"check: the endpoint mix is {report.check.endpoint_tvd:.3f} from the "
+                f"check: the endpoint mix is {check.endpoint_tvd:.3f} from the "
                 f"{source} (more than {TVD_TARGET})"
             )
             + "\n"
         )
-        return ExitCode.FAILED
-    return ExitCode.OK
+    if check.refused_share > REFUSED_TARGET:
+        what = source.removesuffix("'s")
+        err.write(
+            escape.terminal(
+                f"check: {check.refused_share:.1%} of the requests carried values the {what} "
+                f"never held (more than {REFUSED_TARGET:.0%}): the real service may refuse them"
+            )
+            + "\n"
+        )
+    return ExitCode.FAILED

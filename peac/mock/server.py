@@ -2,6 +2,9 @@
 status (200 by default) on a loopback port and records what was sent, so that generated traffic
 can be compared with the traffic it was generated from without touching any real service.
 
+Given ``refuse`` (what the log's values allow), it answers 404 to a request the real service
+would not know (a value the log never held), as the real service would, and records why.
+
 Served by uvicorn from a background thread, like the demo shop; bounded: past ``MAX_RECORDS``
 requests are answered and counted but no longer recorded.
 """
@@ -10,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import uvicorn
 
 from peac import serving
+from peac.core.traffic.known import Refusal
 from peac.serving import Receive, Scope, Send
 
 MAX_RECORDS = 500_000
@@ -28,13 +32,17 @@ class Received:
     method: str
     target: str  # path and query as sent
     iteration: str  # the iteration header, '' when absent
+    status: int = 200  # what the mock answered
+    refusal: Refusal | None = None  # a value the log never held, None when every one was
 
 
 @dataclass
 class RecordingApp:
-    """An ASGI app: every request gets ``status`` and an empty JSON object, and is recorded."""
+    """An ASGI app: every request gets ``status`` (404 when ``refuse`` gives a reason) and an
+    empty JSON object, and is recorded."""
 
     status: int = 200
+    refuse: Callable[[str, str], Refusal | None] | None = None  # (method, target) -> why
     records: list[Received] = field(default_factory=list)
     unrecorded: int = 0
 
@@ -55,15 +63,19 @@ class RecordingApp:
         for name, value in scope.get("headers", []):
             if name == ITERATION_HEADER.encode():
                 iteration = value.decode("latin-1")
+        refusal = self.refuse(scope["method"], target) if self.refuse is not None else None
+        status = 404 if refusal is not None and refusal.refuses else self.status
         if len(self.records) < MAX_RECORDS:
-            self.records.append(Received(time.monotonic(), scope["method"], target, iteration))
+            self.records.append(
+                Received(time.monotonic(), scope["method"], target, iteration, status, refusal)
+            )
         else:
             self.unrecorded += 1
         body = b"{}"
         await send(
             {
                 "type": "http.response.start",
-                "status": self.status,
+                "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", b"2")],
             }
         )
@@ -71,9 +83,13 @@ class RecordingApp:
 
 
 @contextlib.contextmanager
-def recording(status: int = 200, host: str = "127.0.0.1") -> Iterator[tuple[RecordingApp, str]]:
+def recording(
+    status: int = 200,
+    host: str = "127.0.0.1",
+    refuse: Callable[[str, str], Refusal | None] | None = None,
+) -> Iterator[tuple[RecordingApp, str]]:
     """The mock served from a background thread; yields the app and its base URL."""
-    app = RecordingApp(status)
+    app = RecordingApp(status, refuse)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", http="httptools"
     )

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 
 from peac.core.traffic.analysis import Traffic
-from peac.core.traffic.fidelity import TVD_TARGET, Comparison
+from peac.core.traffic.fidelity import REFUSED_TARGET, TVD_TARGET, Comparison
 from peac.core.traffic.har import HarSummary
 from peac.core.traffic.openapi import OpenApiSummary
 from peac.report import escape
@@ -73,7 +73,7 @@ def text(report: GenerateReport) -> str:
 def _check_lines(report: GenerateReport | SourceReport) -> list[str]:
     c = report.check
     assert c is not None
-    verdict = "ok" if c.passed() else "too far"
+    verdict = "ok" if c.endpoint_tvd <= TVD_TARGET else "too far"
     lines = [
         f"check: {c.requests:,} requests sent in {report.check_seconds:g} s to a loopback mock "
         f"answering {report.mock_status} (think times run {report.compression:.1f}x faster, "
@@ -81,6 +81,7 @@ def _check_lines(report: GenerateReport | SourceReport) -> list[str]:
         f"  endpoint mix TVD {c.endpoint_tvd:.3f} ({verdict}: target <= {TVD_TARGET})",
         f"  method mix TVD {c.method_tvd:.3f}, status class TVD {c.status_tvd:.3f} "
         "(the mock decides statuses)",
+        *_value_lines(c),
         "  endpoint                                         log     generated",
     ]
     for key, log, gen in c.rows:
@@ -89,6 +90,52 @@ def _check_lines(report: GenerateReport | SourceReport) -> list[str]:
         "  think quantiles: " + ", ".join(f"{k} {_s(a)} vs {_s(b)}" for k, a, b in c.think)
     )
     return lines
+
+
+def _value_lines(c: Comparison) -> list[str]:
+    """Whether the ids and parameters sent are ones the service knows, or that it cannot say."""
+    if not c.values_checked:
+        return [
+            "  values: not checked: the mock accepts any id or parameter value (the source does "
+            "not say which ones the service knows); run the scenario against a test instance"
+        ]
+    verdict = "ok" if c.refused_share <= REFUSED_TARGET else "too many"
+    lines = [
+        f"  values: {c.refused:,} of {c.requests:,} requests ({c.refused_share:.1%}) carried an "
+        f"id or parameter value the log never held, answered 404 as the real service would "
+        f"({verdict}: target <= {REFUSED_TARGET:.0%})"
+    ]
+    for refusal, n in c.refusals[:8]:
+        if refusal.made_up:
+            continue
+        why = (
+            f"{refusal.name} had a value the log never held"
+            if refusal.name
+            else "an endpoint the log never had"
+        )
+        lines.append(f"    {n:,} x {refusal.endpoint[:60]}: {why}")
+    if c.unverified:
+        made_up = [f"{r.name} of {r.endpoint[:60]}" for r, _ in c.refusals if r.made_up]
+        lines.append(
+            f"  not verified: {c.unverified:,} requests ({c.unverified / c.requests:.1%}) carry "
+            "values made up for privacy (the log's were personal data): "
+            + ", ".join(made_up[:5])
+            + "; whether the service accepts them cannot be known from the log: if it checks "
+            "them, give real test values in a feeder"
+        )
+    if c.open_names:
+        lines.append(
+            "  any value accepted (too many distinct ones in the log to track): "
+            + ", ".join(name[:60] for name in c.open_names[:5])
+        )
+    return lines
+
+
+def _refusals(c: Comparison) -> list[dict[str, object]]:
+    return [
+        {"endpoint": r.endpoint, "parameter": r.name, "made_up": r.made_up, "requests": n}
+        for r, n in c.refusals
+    ]
 
 
 def _number(value: float) -> float | None:
@@ -133,6 +180,10 @@ def json_text(report: GenerateReport) -> str:
             "method_tvd": _number(c.method_tvd),
             "status_tvd": _number(c.status_tvd),
             "passed": c.passed(),
+            "values_checked": c.values_checked,
+            "refused": c.refused,
+            "unverified": c.unverified,
+            "refusals": _refusals(c),
             "endpoints": [
                 {"endpoint": k, "log": _number(a), "generated": _number(b)} for k, a, b in c.rows
             ],
@@ -152,6 +203,7 @@ def _check_data(report: GenerateReport | SourceReport) -> dict[str, object]:
         "method_tvd": _number(c.method_tvd),
         "status_tvd": _number(c.status_tvd),
         "passed": c.passed(),
+        "values_checked": c.values_checked,
         "endpoints": [
             {"endpoint": k, "log": _number(a), "generated": _number(b)} for k, a, b in c.rows
         ],

@@ -15,8 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from peac.core.traffic.fidelity import Mix, top_keys
+from peac.core.traffic.known import KnownValues
 from peac.core.traffic.profile import Profile, build_profile
-from peac.core.traffic.templater import GENERATED, WORD, Templated, origin_host, template
+from peac.core.traffic.templater import (
+    GENERATED,
+    OPAQUE,
+    WORD,
+    Templated,
+    origin_host,
+    template,
+)
 from peac.core.traffic.think import ThinkFit, fit_think, quantile
 from peac.model.traffic import Malformed, Request
 
@@ -36,6 +44,9 @@ MAX_QUERY_KEYS = 32  # query keys tracked per endpoint
 MAX_LISTED = 20  # malformed lines listed by number (all are counted)
 SWEEP_EVERY = 10_000  # requests between sweeps of sessions idle longer than the gap
 K_ANONYMITY = 2  # a free-text query value is written only when this many clients sent it
+# Query values written when common: words, and free text (a shared SQL query, a search phrase)
+# that enough clients sent to be no one's own. E-mails, addresses and tokens never are.
+SHAREABLE = frozenset({WORD, OPAQUE})
 
 
 @dataclass(frozen=True)
@@ -91,10 +102,17 @@ class Endpoint:
         return [k for k, q in ranked if q.count * 2 >= self.count]
 
     def query_kind(self, key: str) -> str:
-        kinds = self.query[key].kinds
-        if any(k in GENERATED for k in kinds):
-            return next(k for k, _ in kinds.most_common() if k in GENERATED)
-        return kinds.most_common(1)[0][0]
+        """The kind a query value is written as. Mostly free text with values many clients
+        sent (a shared SQL query, a search phrase) is fed from those common values alone, even
+        if a few values looked personal: only common values are ever written. Otherwise any
+        personal-looking value makes the key generated (its sampled rows are never written)."""
+        found = self.query[key]
+        top = found.kinds.most_common(1)[0][0]
+        if top in SHAREABLE and any(found.common(v) for v in found.clients):
+            return top
+        if any(k in GENERATED for k in found.kinds):
+            return next(k for k, _ in found.kinds.most_common() if k in GENERATED)
+        return top
 
 
 @dataclass
@@ -134,6 +152,7 @@ class Traffic:
     methods: dict[str, int]
     status_classes: dict[str, int]
     bot_agents: list[tuple[str, int]]
+    known: KnownValues = field(default_factory=KnownValues)  # the values each parameter had
 
     @property
     def per_iteration(self) -> float:
@@ -178,6 +197,7 @@ class Analyzer:
         self.status_classes: Counter[str] = Counter()
         self.bot_agents: Counter[str] = Counter()
         self.clock = float("-inf")
+        self.known = KnownValues()
 
     def bad_line(self, malformed: Malformed) -> None:
         self.lines = max(self.lines, malformed.line)
@@ -212,6 +232,7 @@ class Analyzer:
                 return
             endpoint = self.endpoints[key] = Endpoint(method, shaped.path)
         client = hash((request.client, request.user_agent))
+        self.known.add(key, shaped)
         self._count(endpoint, shaped, request, client)
         self._session(client, request.time, key)
 
@@ -232,7 +253,7 @@ class Analyzer:
                 found = endpoint.query[key] = QueryKey()
             found.count += 1
             found.kinds[value.kind] += 1
-            if value.kind == WORD:
+            if value.kind in SHAREABLE:
                 seen = found.clients.get(value.value)
                 if seen is None and len(found.clients) < MAX_VALUES:
                     seen = found.clients[value.value] = set()
@@ -342,6 +363,7 @@ class Analyzer:
             methods=dict(self.methods),
             status_classes=dict(self.status_classes),
             bot_agents=self.bot_agents.most_common(5),
+            known=self.known,
         )
 
     def _flows(self, kept: set[str]) -> list[Flow]:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from peac.core.traffic.analysis import Endpoint, Traffic, status_class
+from peac.core.traffic.analysis import SHAREABLE, Endpoint, Traffic, status_class
 from peac.core.traffic.draft import (
     BudgetDraft,
     FeederDraft,
@@ -19,7 +19,7 @@ from peac.core.traffic.draft import (
     StepDraft,
 )
 from peac.core.traffic.profile import Profile, peak_window, stage_rates
-from peac.core.traffic.templater import DATE, EMAIL, FED, HEX, INT, IP, UUID, WORD
+from peac.core.traffic.templater import DATE, EMAIL, FED, HEX, INT, IP, UUID
 from peac.errors import one_line
 from peac.model.units import format_duration
 
@@ -136,7 +136,7 @@ def _step(endpoint: Endpoint, feeder: str, columns: dict[str, str]) -> StepDraft
     query: dict[str, str] = {}
     for key in endpoint.query_keys():
         kind = endpoint.query_kind(key)
-        if kind in FED or (kind == WORD and _common_values(endpoint, key)):
+        if kind in FED or (kind in SHAREABLE and _common_values(endpoint, key)):
             column = identifier("q_" + key, taken)
             columns["?" + key] = column
             query[key] = "{{ " + feeder + "." + column + " }}"
@@ -178,7 +178,7 @@ def _feeder(
             value = sample.get(key, "")
             if key.startswith("?"):
                 query_key = key[1:]
-                if endpoint.query_kind(query_key) == WORD:
+                if endpoint.query_kind(query_key) in SHAREABLE:  # never an uncommon one
                     common = _common_values(endpoint, query_key)
                     if value not in common:
                         value = rng.choice(common)

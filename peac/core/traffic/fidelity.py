@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from peac.core.traffic.known import Refusal
 
 TVD_TARGET = 0.05  # the endpoint mix of a generated scenario is this close to the log's
+# At most this share of generated requests may carry a value the log never held: above it, the
+# scenario would fail against the real service in a way the mock alone would not show.
+REFUSED_TARGET = 0.05
 OTHER = "(other)"
 
 
@@ -48,9 +53,18 @@ class Comparison:
     statuses: list[tuple[str, float, float]]
     think: list[tuple[str, float, float]]  # quantile, log seconds, generated seconds
     requests: int  # generated requests compared
+    values_checked: bool = False  # whether the mock knew the log's values (from-log only)
+    refused: int = 0  # requests the mock refused: a value the log never held
+    unverified: int = 0  # requests with values made up for privacy: the check cannot tell
+    refusals: list[tuple[Refusal, int]] = field(default_factory=list)  # most common first
+    open_names: list[str] = field(default_factory=list)  # parameters with any value accepted
+
+    @property
+    def refused_share(self) -> float:
+        return self.refused / self.requests if self.requests else 0.0
 
     def passed(self, limit: float = TVD_TARGET) -> bool:
-        return self.endpoint_tvd <= limit
+        return self.endpoint_tvd <= limit and self.refused_share <= REFUSED_TARGET
 
 
 def _rows(p: dict[str, float], q: dict[str, float]) -> list[tuple[str, float, float]]:

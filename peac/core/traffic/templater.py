@@ -47,7 +47,10 @@ _EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
 # construction, so personal or secret, never a word of the API.
 _TOKEN = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_\-.~+/=]{16,}$")
 _NUMBERED = re.compile(r"[0-9]{4,}")  # a word with a long number in it: an id in disguise
-_PLACEHOLDER = re.compile(r"^\{([a-z_][a-z0-9_]{0,63})\}$")
+_PLACEHOLDER = re.compile(r"^\{([a-z_][a-z0-9_]{0,63})\}((?:\.[A-Za-z][A-Za-z0-9]{0,7})?)$")
+# An id with a format suffix (``1234.json``, ``8812.csv``): the id is the parameter, the
+# suffix a literal the service needs (datasette, Rails, many REST APIs).
+_SUFFIXED = re.compile(r"^(.+)\.([A-Za-z][A-Za-z0-9]{0,7})$")
 _NAME_CHARS = re.compile(r"[^a-z0-9]+")
 # Characters a literal segment keeps as they are; anything else is percent-encoded.
 _SAFE = "-._~!$&'()*+,;=:@%"
@@ -148,6 +151,12 @@ def template_path(path: str) -> tuple[str, tuple[Value, ...]]:
             params.append(Value(placeholder.group(1), OPAQUE, ""))
             previous = placeholder.group(1)
             continue
+        suffixed = _SUFFIXED.match(segment) if "/" not in segment else None
+        if suffixed and classify(suffixed.group(1)) in FED:
+            name = _name(previous, taken)
+            out.append("{" + name + "}." + suffixed.group(2))
+            params.append(Value(name, classify(suffixed.group(1)), unquote(suffixed.group(1))))
+            continue
         kind = OPAQUE if "/" in segment else classify(segment)
         if kind == WORD and not (index == len(segments) - 1 and "." in segment):
             out.append(literal(segment))
@@ -204,8 +213,8 @@ def template(target: str) -> Templated:
             key = unquote(key_raw.replace("+", " "))
             if not valid_key(key):
                 continue
-            decoded = unquote(value.replace("+", " "))
-            pairs.append((key, Value(key, query_kind(key, value), decoded)))
+            decoded = unquote(value.replace("+", " "))  # form encoding: "+" is a space
+            pairs.append((key, Value(key, query_kind(key, decoded), decoded)))
     return Templated(shape, params, tuple(pairs))
 
 
