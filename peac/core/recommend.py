@@ -32,7 +32,9 @@ from peac.model.baseline import Baseline
 from peac.model.recommendation import Backtest, Change, Rates, Recommendation
 from peac.model.series import Point
 
-MIN_COMMITS = 10  # commits with values before a proposal is made
+MIN_COMMITS = 3  # commits with values before a proposal is made (as the gate's baseline)
+SETTLED = 20  # commits of the current level below which a proposal is provisional
+CONFIRM = 0.90  # confidence of the false-alarm rate a short history can confirm
 SIGNIFICANT = 2  # digits a proposed limit is rounded to
 WARN_FACTOR = 5.0  # warn aims at this many times the fail limit's false-alarm rate
 MAX_WARN_RATE = 0.5
@@ -133,8 +135,11 @@ def _backtest(
     window: int,
     proposed: Rates,
     current: Rates,
+    level_start: int | None = None,
 ) -> Backtest:
     last = [p.value for p in points[-window:]]
+    start = len(points) if level_start is None else max(level_start, len(points) - window)
+    level = [p.value for p in points[start:]]
     limits = {
         "proposed warn": proposed.warn,
         "proposed fail": proposed.fail,
@@ -150,6 +155,11 @@ def _backtest(
             _rate(last, current.warn, higher_is_worse), _rate(last, current.fail, higher_is_worse)
         ),
         changes=_changes(points, log_scale, higher_is_worse, window, limits),
+        level_commits=len(level),
+        level=Rates(
+            _rate(level, proposed.warn, higher_is_worse),
+            _rate(level, proposed.fail, higher_is_worse),
+        ),
     )
 
 
@@ -175,6 +185,7 @@ def _tier(
     confidence: float,
     headroom: float,
     log_scale: bool,
+    level: Sequence[float] = (),
 ) -> tuple[float, str]:
     """The unrounded limit of one tier and how it was made: the forecast bound, never tighter
     than the current level's own quantile when it has enough commits to read one, moved by
@@ -190,21 +201,43 @@ def _tier(
     # tail a fail limit is set at.
     y = np.log(segment) if log_scale else np.asarray(segment, dtype=float)
     if n >= 3:
-        spread = float(np.std(y, ddof=1)) * math.sqrt(1.0 + 1.0 / n)
-        textbook = float(np.mean(y)) + worse * float(stats.t.ppf(confidence, n - 1)) * spread
+        # Degrees of freedom of half the commits: neighbouring commits of a CI history are
+        # correlated (same runners, same week), so n of them carry about half as much news
+        # about the spread as n independent values; it matters only while n is small.
+        spread = float(np.std(y, ddof=1)) * math.sqrt(1.0 + 2.0 / n)
+        df = max(1.0, (n - 1) / 2)
+        textbook = float(np.mean(y)) + worse * float(stats.t.ppf(confidence, df)) * spread
         textbook = math.exp(textbook) if log_scale else textbook
         if worse * textbook > worse * limit:
             limit, how = textbook, f"prediction bound of the current level at {confidence:.1%}"
-    rank = math.ceil((n + 1) * confidence)
-    if rank <= n:
-        ordered = sorted(segment, key=lambda v: worse * v)
-        empirical = ordered[rank - 1]
-        if worse * empirical > worse * limit:
-            limit, how = empirical, f"the current level's {confidence:.1%} quantile"
+    # The conformal order statistic: the value a new commit of this level exceeds with
+    # probability at most 1 - confidence. With too few commits to read it (rank beyond n), the
+    # highest value is still a floor: a limit the level's own commits cross is one its own
+    # backtest fires on. Read over every commit of the level (``level``), the isolated spikes
+    # the forecast left out included: an absolute limit fails on them too.
+    values = list(level) or list(segment)
+    rank = math.ceil((len(values) + 1) * confidence)
+    ordered = sorted(values, key=lambda v: worse * v)
+    empirical = ordered[min(rank, len(values)) - 1]
+    if worse * empirical > worse * limit:
+        limit = empirical
+        how = (
+            f"the current level's {confidence:.1%} quantile"
+            if rank <= len(values)
+            else f"the current level's worst value (too few commits to read its {confidence:.1%}"
+            " quantile)"
+        )
     if headroom > 0:
         limit = limit * math.exp(worse * headroom) if log_scale else limit + worse * headroom
         how += f" + {HORIZON} commits of drift"
     return limit, how
+
+
+def confirmable(commits: int) -> float:
+    """The highest false-alarm rate that ``commits`` values, none beyond the limit, leave
+    plausible: the one-sided Clopper-Pearson bound for 0 events in ``commits`` trials at
+    ``CONFIRM``. A short history cannot show a 1 % rate; this says how far it does reach."""
+    return 1.0 - (1.0 - CONFIRM) ** (1.0 / commits) if commits else 1.0
 
 
 def recommend_points(
@@ -244,7 +277,8 @@ def recommend_points(
 
     if len(valid) < MIN_COMMITS:
         return missing(
-            f"{len(valid)} commit(s) with values; a recommendation needs at least {MIN_COMMITS}"
+            f"{len(valid)} commit(s) with values; a recommendation needs at least {MIN_COMMITS} "
+            f"({MIN_COMMITS - len(valid)} more)"
         )
     direction = {"higher_is_worse": higher_is_worse, "log_scale": log_scale}
     fail_base = baseline(valid, confidence=1 - false_alarm_rate, follow_recent=False, **direction)
@@ -266,8 +300,10 @@ def recommend_points(
     slope, drift_p = _drift_per_commit([p.value for p in valid], scale_log)
     worse = 1.0 if higher_is_worse else -1.0
     headroom = max(worse * slope, 0.0) * HORIZON if drift_p < DRIFT_ALPHA else 0.0
-    raw_fail, how_fail = _tier(fail_base, segment, 1 - false_alarm_rate, headroom, scale_log)
-    raw_warn, how_warn = _tier(warn_base, segment, 1 - warn_rate, headroom, scale_log)
+    first = next(i for i, p in enumerate(valid) if p.commit in used)
+    level = [p.value for p in valid[first:]]
+    raw_fail, how_fail = _tier(fail_base, segment, 1 - false_alarm_rate, headroom, scale_log, level)
+    raw_warn, how_warn = _tier(warn_base, segment, 1 - warn_rate, headroom, scale_log, level)
     step = fail_base.resolution
     nearest = expected + worse * step  # never tighter than one step of the values' grid
     raw_fail = max(raw_fail, nearest) if higher_is_worse else min(raw_fail, nearest)
@@ -287,6 +323,14 @@ def recommend_points(
         f"warn: {how_warn}",
         fail_base.describe(),
     )
+    provisional = ""
+    if len(segment) < SETTLED:
+        provisional = (
+            f"provisional: fitted on {len(segment)} commit(s) of the current level, which can "
+            f"only confirm a false-alarm rate below {confirmable(len(segment)):.0%} "
+            f"({CONFIRM:.0%} confidence; {false_alarm_rate:.1%} is assumed from the noise's "
+            f"shape); run again after {SETTLED} commits"
+        )
     back = _backtest(
         valid,
         higher_is_worse=higher_is_worse,
@@ -294,6 +338,7 @@ def recommend_points(
         window=window,
         proposed=Rates(warn, fail),
         current=current,
+        level_start=first,
     )
     return Recommendation(
         limit=limit,
@@ -311,4 +356,5 @@ def recommend_points(
         first_date=fitted[0].date,
         last_date=fitted[-1].date,
         resolution=step,
+        provisional=provisional,
     )

@@ -35,6 +35,11 @@ class Backtest:
     proposed: Rates
     current: Rates
     changes: tuple[Change, ...] = ()
+    # The proposal over the commits of the window at the current level (what it was fitted
+    # on): firing there is a false alarm, to be read against the rate it aims at; firing on an
+    # earlier, worse level is a change caught.
+    level_commits: int = 0
+    level: Rates = Rates(None, None)
 
 
 @dataclass(frozen=True)
@@ -59,3 +64,4 @@ class Recommendation:
     first_date: int = 0  # committer time of the first and last of them
     last_date: int = 0
     resolution: float = 0.0  # smallest step between distinct values of the history
+    provisional: str = ""  # why the history is too short to confirm the rate ('' when it is not)

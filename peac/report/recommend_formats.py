@@ -146,6 +146,14 @@ def recommend_text(report: RecommendReport) -> str:
             f"  backtest over the last {back.commits} commits: current {_rates(back.current)}"
             + (f"; proposed {_rates(back.proposed)}" if r.fail is not None else "")
         )
+        if r.fail is not None and back.level_commits:
+            lines.append(
+                f"  on the {back.level_commits} commits of the current level the proposal "
+                f"fires: {_rates(back.level)} (aims at warn {r.warn_rate:.1%}, fail "
+                f"{r.false_alarm_rate:.1%})"
+            )
+        if r.provisional:
+            lines.append(f"  {r.provisional}")
         lines += ["  " + line for line in _changes(back, unit)]
         left = _not_written(report, row)
         if left:
@@ -208,6 +216,8 @@ def recommend_markdown(report: RecommendReport) -> str:
         if r.fail is None:
             below.append(f"- {md(row.objective)}: no proposal: {md(r.reason)}")
         below += [f"- {md(row.objective)}: {md(c)}" for c in _changes(r.backtest, unit)]
+        if r.provisional:
+            below.append(f"- {md(row.objective)}: {md(r.provisional)}")
     if report.uncovered:
         below.append(
             "- steps with results but no objective: " + ", ".join(md(s) for s in report.uncovered)
@@ -240,8 +250,11 @@ def _recommendation(r: Recommendation) -> dict[str, object]:
             "last": r.commits[-1] if r.commits else None,
         },
         "resolution": r.resolution,
+        "provisional": r.provisional,
         "backtest": {
             "commits": r.backtest.commits,
+            "level_commits": r.backtest.level_commits,
+            "level": {"warn": r.backtest.level.warn, "fail": r.backtest.level.fail},
             "current": {"warn": r.backtest.current.warn, "fail": r.backtest.current.fail},
             "proposed": {"warn": r.backtest.proposed.warn, "fail": r.backtest.proposed.fail},
             "changes": [
