@@ -82,6 +82,27 @@ def write_bytes(path: Path, data: bytes, what: str = "output", root: Path | None
         raise
 
 
+def create_new(folder: Path, prefix: str, suffix: str, data: bytes, what: str) -> Path:
+    """A new file ``<prefix>.<random>.<suffix>`` in ``folder``, created exclusively and without
+    following a link: for the scratch files peac checks beside a budget (the merge driver's
+    merged text, recommend's rewrite), so that a link a pull request committed at a predictable
+    name is never written through. The caller removes it."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    path = folder / f"{prefix}.{secrets.token_hex(8)}{suffix}"
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise InputError(f"{what} {path}: cannot be written ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    return path
+
+
 def write_text(path: Path, text: str, what: str = "output", root: Path | None = None) -> None:
     write_bytes(path, text.encode("utf-8"), what, root)
 

@@ -137,3 +137,26 @@ def test_install_is_idempotent_and_bad_input_is_one_line(repo: Path, tmp_path: P
     assert driver.endswith("-m peac merge-driver %O %A %B %P")
     code, _, err = run_cli("merge-driver", str(tmp_path / "none"), BUDGET, BUDGET, BUDGET)
     assert code == 2 and err.count("\n") == 1 and "no such file" in err
+
+
+def test_a_link_committed_beside_the_budget_is_never_written_through(
+    repo: Path, tmp_path: Path
+) -> None:
+    # Hostile: a pull request commits the driver's old check-file name (and recommend's) as
+    # links to a file outside the repository; the merge's check file gets a fresh name,
+    # created exclusively, so the victim is never written.
+    victim = tmp_path / "victim.sh"
+    victim.write_text("echo safe\n", encoding="utf-8")
+    for name in (".shop.budget.yaml.peac-merge.yaml", ".shop.budget.yaml.peac-recommend.yaml"):
+        (repo / "budgets" / name).symlink_to(victim)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "links")
+    _edit(repo, "ours", WARN, WARN.replace("250ms", "200ms"))
+    _edit(repo, "theirs", FAIL, FAIL.replace("400ms", "350ms"))
+    assert _merge(repo, "ours").returncode == 0
+    done = _merge(repo, "theirs")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert victim.read_text(encoding="utf-8") == "echo safe\n"
+    assert (repo / "budgets" / ".shop.budget.yaml.peac-merge.yaml").is_symlink()
+    leftovers = [p.name for p in (repo / "budgets").glob(".*peac-merge*") if not p.is_symlink()]
+    assert leftovers == []

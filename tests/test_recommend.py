@@ -318,6 +318,21 @@ def test_write_changes_only_the_limit_values_and_stays_valid(shop: Path) -> None
     assert not list((shop / "budgets").glob(".*"))  # no temporary file left behind
 
 
+def test_write_never_writes_through_a_link_at_its_scratch_name(shop: Path, tmp_path: Path) -> None:
+    # Hostile: a link committed at the rewrite's old scratch name, pointing outside the
+    # repository. The rewrite is checked in a fresh, exclusively created file instead.
+    victim = tmp_path / "victim.sh"
+    victim.write_text("echo safe\n", encoding="utf-8")
+    link = shop / "budgets/.shop.budget.yaml.peac-recommend.yaml"
+    link.symlink_to(victim)
+    code, out, err = run_cli("recommend", "budgets/shop.budget.yaml", "--write")
+    assert code == 0, out + err
+    assert "wrote 4 limit(s)" in out
+    assert victim.read_text(encoding="utf-8") == "echo safe\n"
+    assert link.is_symlink()
+    assert [p.name for p in (shop / "budgets").glob(".*")] == [link.name]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

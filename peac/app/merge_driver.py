@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from peac import files
 from peac.errors import ExitCode, GitError, InputError
 from peac.report import escape
 from peac.spec import roundtrip
@@ -111,9 +112,19 @@ def _check_in_place(text: str, path: str) -> str:
     real = Path(path)
     if not real.parent.is_dir() or real.is_absolute() or ".." in real.parts:
         return ""
-    sibling = real.parent / f".{real.name}.peac-merge{real.suffix or '.yaml'}"
+    # A fresh name, created exclusively: a link committed at a predictable name is never
+    # written through (peac.files).
     try:
-        sibling.write_text(text, encoding="utf-8")
+        sibling = files.create_new(
+            real.parent,
+            f".{real.name}",
+            f".peac-merge{real.suffix or '.yaml'}",
+            text.encode("utf-8"),
+            "the merge check",
+        )
+    except InputError as exc:
+        raise _CannotMerge(str(exc)) from None
+    try:
         problems = compile_paths([sibling], Path.cwd()).problems
     finally:
         sibling.unlink(missing_ok=True)

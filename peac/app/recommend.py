@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from peac import files
 from peac.app.budgets import load_budget
 from peac.core.recommend import recommend_points
 from peac.errors import ExitCode, InputError, did_you_mean
@@ -261,9 +262,10 @@ def write_limits(
             raise RuntimeError(f"rewriting {path} changed line {number}, not a limit's")
         lines.append(after)
     new_text = "".join(lines)
-    temporary = path.with_name(f".{path.name}.peac-recommend.yaml")
+    temporary = files.create_new(
+        path.parent, f".{path.name}", ".peac-recommend.yaml", new_text.encode("utf-8"), "--write"
+    )
     try:
-        temporary.write_bytes(new_text.encode("utf-8"))
         shutil.copymode(path, temporary)
         compilation = compile_paths([temporary], find_root(root))
         if not compilation.ok:
