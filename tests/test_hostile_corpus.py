@@ -131,6 +131,18 @@ CORPUS: dict[str, tuple[str, str]] = {
         HEAD + SPEC + '  monitor:\n    - {url: "http://127.0.0.1:8080/m\\nx"}\n' + FLOWS,
         "absolute http",
     ),
+    "header-crlf": (
+        step('          headers: {X-Trace: "a\\r\\nGET /admin HTTP/1.1"}\n'),
+        "headers.X-Trace: expected a header value without CR, LF or NUL",
+    ),
+    "header-nul-default": (
+        HEAD + SPEC + '  defaults: {headers: {X-A: "a\\u0000"}}\n' + FLOWS,
+        "defaults.headers.X-A: expected a header value without CR, LF or NUL",
+    ),
+    "header-name-space": (
+        step("          headers: {'X A: b\\r\\nC': v}\n"),
+        "expected a header name",
+    ),
     "scenario-surrogate": (budget('"\\ud800"'), "printable characters"),
     "scenario-long-name": (budget("a" * 300 + ".yaml"), "longer than 255 bytes"),
     "scenario-deep-path": (budget("a/" * 3000 + "s.yaml"), "this system can open"),

@@ -426,6 +426,52 @@ def test_templated_url_that_leaves_the_allowed_host_is_blocked(tmp_path: Path, s
     assert result.counters.failed_requests == 0
 
 
+@pytest.mark.parametrize(
+    ("headers", "extra"),
+    [
+        # Templated: a value from data that ends the header and starts a smuggled request.
+        (
+            "{X-Trace: '{{ sneaky }}'}",
+            '  data:\n    vars: {sneaky: "a\\r\\nGET /admin HTTP/1.1"}\n',
+        ),
+        # A bare LF, and NUL, from data too (written as they are, validation refuses them).
+        ("{X-Trace: '{{ sneaky }}'}", '  data:\n    vars: {sneaky: "a\\nX-Admin: 1"}\n'),
+        ("{X-Trace: 'x{{ sneaky }}'}", '  data:\n    vars: {sneaky: "a\\u0000b"}\n'),
+    ],
+)
+def test_a_header_value_with_cr_lf_or_nul_is_never_sent(
+    tmp_path: Path, shop: str, headers: str, extra: str
+) -> None:
+    plan = scenario(
+        tmp_path,
+        shop,
+        "{executor: per-vu-iterations, vus: 1, iterations: 3}",
+        "    - name: f\n      steps:\n        - path: /api/products\n"
+        f"          headers: {headers}\n",
+        extra,
+    )
+    result = run(plan)
+    assert result.counters.failures["template"] == 3
+    assert result.counters.requests == 0
+
+
+def test_a_host_header_is_held_to_the_allowed_hosts(tmp_path: Path, shop: str) -> None:
+    # Behind a shared ingress the Host header picks the virtual host: one the rules do not
+    # allow is blocked like a URL's host; the target's own host (with its port) is sent.
+    port = shop.rsplit(":", 1)[1]
+    plan = scenario(
+        tmp_path,
+        shop,
+        "{executor: per-vu-iterations, vus: 1, iterations: 2}",
+        "    - name: f\n      steps:\n"
+        f"        - {{name: own, path: /api/products, headers: {{Host: '127.0.0.1:{port}'}}}}\n"
+        "        - {name: other, path: /api/products, headers: {Host: 'internal.example'}}\n",
+    )
+    result = run(plan)
+    assert result.counters.failures["blocked_host"] == 2
+    assert result.counters.requests == 2
+
+
 @pytest.mark.parametrize("transport", ["lean", "httpx"])
 @pytest.mark.parametrize(
     ("step", "kinds"),

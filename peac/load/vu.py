@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from typing import Any
 
 import httpx
@@ -352,6 +353,12 @@ class VirtualUser:
             ):
                 recorder.failure("blocked_host")
                 return False
+            host = _host_header(request["headers"])
+            if host is not None and not self._may_send_to(f"http://{host}/", step.secrets):
+                # A Host header picks the virtual host behind a shared ingress: it is held to
+                # the rules like the URL's host, secrets' bindings included.
+                recorder.failure("blocked_host")
+                return False
             sent = len(request.get("content") or b"")
         else:
             sent = prepared[1]
@@ -455,6 +462,11 @@ class VirtualUser:
         context = self._context(rows) if step.templated or runtime.default_headers else {}
         headers = {k: render(v, context) for k, v in runtime.default_headers}
         headers.update({k: render(v, context) for k, v in step.headers})
+        for value in headers.values():
+            if _UNSAFE_HEADER.search(str(value)):
+                # CR or LF would end the header and smuggle text into the request (a second
+                # request on the connection); NUL is cut by some servers. Nothing is sent.
+                raise ValueError("a header value holds CR, LF or NUL")
         request: dict[str, Any] = {
             "method": step.method,
             "url": render(step.url, context),
@@ -540,3 +552,17 @@ def _passes(compiled: CompiledCheck, response: _Response) -> bool:
             return bool(value_h == check.header.equals)
         return compiled.pattern is None or compiled.pattern.search(value_h) is not None
     return True
+
+
+_UNSAFE_HEADER = re.compile(r"[\r\n\x00]")
+
+
+def _host_header(headers: dict[str, Any]) -> str | None:
+    """The host a ``Host`` header names (its port left off), None without one."""
+    for name, value in headers.items():
+        if name.lower() == "host":
+            text = str(value).strip()
+            if text.startswith("["):  # [::1]:8080
+                return text.split("]", 1)[0] + "]"
+            return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+    return None

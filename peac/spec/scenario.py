@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from peac.spec.fields import (
@@ -277,6 +278,36 @@ class Capture(StrictModel):
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
+# A header's name is an HTTP token; its value may hold no CR, LF or NUL (which would end the
+# header and smuggle text into the request). Templated values are checked again when rendered.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
+_UNSAFE = re.compile(r"[\r\n\x00]")
+
+
+def _header_name(value: str) -> str:
+    if not _TOKEN.fullmatch(value):
+        raise PydanticCustomError(
+            "header_name",
+            "expected a header name (letters, digits and !#$%&'*+.^_`|~-, at most 256)",
+        )
+    return value
+
+
+def _header_value(value: str) -> str:
+    if _UNSAFE.search(value):
+        raise PydanticCustomError(
+            "header_value",
+            "expected a header value without CR, LF or NUL (they would end the header)",
+        )
+    if len(value) > 16384:
+        raise PydanticCustomError("header_value", "expected a header value of at most 16384 chars")
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_header_value)]
+
+
 class Step(StrictModel):
     """One HTTP request. Its name groups the metrics that budgets judge."""
 
@@ -285,7 +316,7 @@ class Step(StrictModel):
     path: str | None = Field(default=None, description="Path joined to target.base_url; templated.")
     url: str | None = Field(default=None, description="Absolute URL; its host must be allowed.")
     query: dict[str, Scalar] = {}
-    headers: dict[str, str] = {}
+    headers: dict[HeaderName, HeaderValue] = {}
     json_: Any = Field(default=None, alias="json", description="JSON body; strings are templated.")
     body: str | None = Field(default=None, description="Raw body; templated.")
     timeout: PositiveDuration | None = None
@@ -334,7 +365,7 @@ class Secret(StrictModel):
 class Defaults(StrictModel):
     timeout: PositiveDuration = 10.0
     connect_timeout: PositiveDuration = 5.0
-    headers: dict[str, str] = {}
+    headers: dict[HeaderName, HeaderValue] = {}
     http2: bool = False
     follow_redirects: bool = False
     max_body: Size = Field(default=10 * 1024 * 1024, description="Bodies beyond this are cut off.")
