@@ -3,14 +3,19 @@ remote with concurrent writers, shallow clones, damaged notes."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import pytest
 
+from peac.core.measures import STAT_ORDER
 from peac.errors import PeacError
+from peac.history import records
 from peac.history.dirstore import DirectoryStore
 from peac.history.gitnotes import GitNotesStore
 from peac.history.reader import computed_values
@@ -69,6 +74,63 @@ def test_a_damaged_line_is_reported_and_the_rest_still_read(tmp_path: Path) -> N
     assert len(bad) == 2
     assert "damaged record '0123'" in bad[0]
     assert "not a peac/1 record" in bad[1]
+
+
+def _forged(summary: dict[str, object]) -> str:
+    return "peac/1 f0f0 shop ci " + records._pack(json.dumps(summary))
+
+
+def _summary(p95: float, requests: int = 200) -> dict[str, object]:
+    stats = [0.05] * len(STAT_ORDER["latency"])
+    stats[STAT_ORDER["latency"].index("p95")] = p95
+    return {
+        "started_at": 1.0,
+        "requests": requests,
+        "invalid": "",
+        "dirty": False,
+        "table": {"home": {"latency": records.pack_values(list(stats))}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("summary", "reason"),
+    [
+        (_summary(1e308), "latency value 1e+308 is not a measurement"),
+        (_summary(-0.2), "latency value -0.2 is not a measurement"),
+        (_summary(0.05, requests=-5), "requests -5 is not a count"),
+        (_summary(0.05, requests=10**30), "is not a count"),
+    ],
+)
+def test_forged_note_values_are_damage_not_data(
+    tmp_path: Path, summary: dict[str, object], reason: str
+) -> None:
+    # Hostile: a note line written by hand so that no regression can be found (p95 1e308) or
+    # a commit silently leaves the baseline (negative p95, negative or huge request counts).
+    shas = make_repo(tmp_path / "repo", 1)
+    git(tmp_path / "repo", "notes", "--ref=peac", "add", "-f", "-m", _forged(summary), shas[0])
+    bad: list[str] = []
+    runs = GitNotesStore(tmp_path / "repo").runs(shas, bad)
+    assert runs.get(shas[0], []) == []
+    assert len(bad) == 1 and "damaged record 'f0f0'" in bad[0] and reason in bad[0], bad
+
+
+def test_a_note_line_that_inflates_beyond_its_bound_is_refused(tmp_path: Path) -> None:
+    # Hostile: 1 MB of note line is zlib of 1 GiB of JSON; it is refused after 64 MiB.
+    bomb = zlib.compress(b'{"a":"' + b"a" * (200 * 1024 * 1024), 9)
+    line = "peac/1 b0b0 shop ci " + base64.urlsafe_b64encode(bomb).decode("ascii")
+    shas = make_repo(tmp_path / "repo", 1)
+    notes = tmp_path / "note.txt"
+    notes.write_text(line + "\n", encoding="ascii")
+    git(tmp_path / "repo", "notes", "--ref=peac", "add", "-f", "-F", str(notes), shas[0])
+    bad: list[str] = []
+    tracemalloc.start()
+    try:
+        GitNotesStore(tmp_path / "repo").runs(shas, bad)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(bad) == 1 and "decodes to more than 64 MiB" in bad[0], bad
+    assert peak < 200 * 1024 * 1024, peak
 
 
 def test_record_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

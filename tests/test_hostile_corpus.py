@@ -5,11 +5,13 @@ so a crash in C (libyaml) or a runaway is seen as what it is."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import resource
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +273,28 @@ def test_fuzzed_results_are_exit_0_or_2(tmp_path_factory: Any, where: Any, value
     assert code in (0, 2), (where, value, err)
     assert "Traceback" not in out + err
     assert err.count("\n") <= 1
+
+
+def test_a_histogram_that_inflates_to_a_gigabyte_is_refused_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    # Hostile: a result whose latency histogram is an HDR header and zlib of 256 MiB (a few
+    # hundred kB in the file). peac merge refuses it in one line after inflating 4 MiB, in a
+    # child under the 1 GiB limit.
+    data = json.loads(json.dumps(VALID))
+    header = base64.b64decode(data["series"][0]["latency"])[:8]
+    bomb = header + zlib.compress(b"\0" * (1 << 28), 9)
+    data["series"][0]["latency"] = base64.b64encode(bomb).decode("ascii")
+    (tmp_path / "r.json").write_text(json.dumps(data), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "peac", "merge", "r.json", "--out", "m.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=SECONDS,
+        preexec_fn=_limits,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr[-500:]
+    assert "latency: the histogram decodes to more than 4 MiB (damaged or forged)" in done.stderr
+    assert done.stderr.count("\n") == 1

@@ -31,6 +31,7 @@ from peac.core.measures import (
     summary_table,
 )
 from peac.errors import DataError
+from peac.model.metrics import METRICS
 from peac.model.results import RunResult
 from peac.results.format import loads, to_json
 
@@ -121,6 +122,25 @@ def unpack_values(text: str) -> tuple[float, ...]:
     return struct.unpack(f"<{len(raw) // 8}d", raw)
 
 
+# What a stored value can be: a duration, a share or a rate of a real run. A forged 1e308 would
+# make every regression vanish in its noise, a negative p95 would drop a commit from the
+# baseline without a word; either is damage, not data.
+MAX_VALUE = 1e12  # seconds (31,000 years), requests per second, counts
+MAX_SHARE = 1.0 + 1e-9
+MAX_REQUESTS = 10**13
+MAX_DECODED = 64 * 1024 * 1024  # bytes one note line may decode to (zlib is 1000:1 at best)
+
+
+def _check_value(metric: str, value: float) -> None:
+    if math.isnan(value):
+        return
+    if not 0.0 <= value <= MAX_VALUE:
+        raise ValueError(f"{metric} value {value:.6g} is not a measurement")
+    unit = METRICS[metric].unit if metric in METRICS else ""
+    if unit == "percent" and metric != "dropped_arrivals" and value > MAX_SHARE:
+        raise ValueError(f"{metric} value {value:.6g} is not a share")
+
+
 def _checked_table(table: object) -> dict[str, dict[str, str]]:
     """The summary table, every packed list decoded once to prove it is whole: a damaged line
     is refused when read, never half-used later."""
@@ -132,8 +152,11 @@ def _checked_table(table: object) -> dict[str, dict[str, str]]:
         for metric, packed in row.items():
             if metric not in STAT_ORDER or not isinstance(packed, str):
                 raise ValueError(f"unknown metric {str(metric)[:40]!r} in the summary")
-            if len(unpack_values(packed)) != len(STAT_ORDER[metric]):
+            values = unpack_values(packed)
+            if len(values) != len(STAT_ORDER[metric]):
                 raise ValueError(f"the {metric} values of step {step[:40]!r} are cut short")
+            for value in values:
+                _check_value(metric, value)
     return table
 
 
@@ -150,7 +173,14 @@ def _pack(text: str) -> str:
 
 
 def _unpack(text: str) -> str:
-    return zlib.decompress(base64.urlsafe_b64decode(text.encode("ascii"))).decode("utf-8")
+    """The text of a packed line, decoded to at most ``MAX_DECODED`` bytes: a line of 1 MB can
+    hold zlib of 1 GB, so a longer output is damage, refused before it is all in memory."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(base64.urlsafe_b64decode(text.encode("ascii")), MAX_DECODED)
+    if inflater.unconsumed_tail:
+        raise ValueError(f"it decodes to more than {MAX_DECODED // (1024 * 1024)} MiB")
+    out += inflater.flush()
+    return out.decode("utf-8")
 
 
 def make_lines(result: RunResult) -> tuple[str, str, str]:
@@ -191,6 +221,8 @@ def parse_line(line: str, commit: str, load: Loader | None = None) -> RunRecord:
         if not math.isfinite(started_at):
             raise ValueError("started_at is not a finite time")
         requests = int(summary["requests"])
+        if not 0 <= requests <= MAX_REQUESTS:
+            raise ValueError(f"requests {requests} is not a count")
         table = _checked_table(summary["table"])
         return RunRecord(
             run_id=parts[1],

@@ -6,6 +6,8 @@ result files can be inspected outside peac.
 
 from __future__ import annotations
 
+import base64
+import zlib
 from collections.abc import Iterable, Sequence
 
 from hdrh.histogram import HdrHistogram
@@ -57,7 +59,27 @@ def encode(histogram: HdrHistogram) -> str:
     return str(histogram.encode().decode("ascii"))
 
 
+# The largest payload a histogram of this range can decode to: every count of its ~31,000
+# buckets as a 9-byte LEB128, with room to spare. A result file's few kilobytes can hold zlib of
+# a gigabyte; hdrh would inflate it all before looking.
+MAX_DECODED = 4 * 1024 * 1024
+
+
+class TooLarge(ValueError):
+    """An encoding that would inflate beyond ``MAX_DECODED``."""
+
+
+def _bounded(text: str) -> None:
+    """Refuse an encoding whose zlib payload inflates beyond ``MAX_DECODED``, reading no more."""
+    raw = base64.b64decode(text.encode("ascii"), validate=False)
+    inflater = zlib.decompressobj()
+    inflater.decompress(raw[8:], MAX_DECODED)  # after the cookie and the length words
+    if inflater.unconsumed_tail:
+        raise TooLarge(f"decodes to more than {MAX_DECODED // 1024 // 1024} MiB")
+
+
 def decode(text: str) -> HdrHistogram:
+    _bounded(text)
     decoded = HdrHistogram.decode(text.encode("ascii"))
     merged = new()
     merged.add(decoded)

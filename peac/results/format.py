@@ -201,6 +201,8 @@ def histogram(value: object, name: str) -> HdrHistogram:
         raise DataError(f"{name}: expected an encoded histogram, got {_kind(value)}")
     try:
         return hist.decode(value)
+    except hist.TooLarge as exc:
+        raise DataError(f"{name}: the histogram {exc} (damaged or forged)") from None
     except Exception:  # hdrh raises many kinds (zlib, struct, its own) for a damaged encoding
         raise DataError(f"{name}: not an HdrHistogram in the compressed encoding") from None
 
