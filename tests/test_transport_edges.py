@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import threading
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,9 @@ from peac.results.format import read
 from tests.cli_helpers import run_cli
 
 BODY = b"x" * 120
+GZIPPED = gzip.compress(BODY)
+# 1.8 kB on the wire, 1 GiB decoded: gzip of gzip of zeros (the hostile review's probe).
+BOMB = gzip.compress(gzip.compress(b"\0" * (1 << 30), 9), 9)
 
 
 async def _handle(
@@ -36,6 +41,16 @@ async def _handle(
                 writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + BODY)
                 await writer.drain()
                 return
+            if mode in ("gzip", "bomb"):
+                payload = GZIPPED if mode == "gzip" else BOMB
+                encoding = b"gzip" if mode == "gzip" else b"gzip, gzip"
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Encoding: " + encoding
+                    + b"\r\nContent-Length: " + str(len(payload)).encode() + b"\r\n\r\n"
+                    + payload
+                )  # fmt: skip
+                await writer.drain()
+                continue
             if mode == "double":  # the answer, and a second response in the same segment
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Length: 120\r\n\r\n" + BODY
@@ -128,3 +143,40 @@ def test_an_unasked_response_is_never_merged_into_the_answer(
     assert c.requests == 20 == len(served)
     assert c.bytes_received == 20 * len(BODY)  # the extra response's bytes are not the body
     assert {s.status for s in result.series.values()} == {"2xx"}
+
+
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
+def test_a_gzip_body_is_decoded_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transport: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with server("gzip") as (url, served):
+        code, text = _run(tmp_path, url, transport)
+    assert code == 0, text
+    c = read(tmp_path / "r.json").counters
+    assert c.failed_requests == 0, c.failures
+    assert c.requests == 20 == len(served)
+    assert c.bytes_received == 20 * len(BODY)  # decoded bytes, as the body limit counts them
+
+
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
+def test_a_nested_gzip_bomb_stops_at_the_body_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transport: str
+) -> None:
+    # Hostile: each response inflates to 1 GiB through two layers of gzip. Every layer stops
+    # once it has produced more than max_body (here the default 10 MiB): the requests are
+    # counted too_large, and the run's memory stays far below one decoded body.
+    monkeypatch.chdir(tmp_path)
+    tracemalloc.start()
+    try:
+        with server("bomb") as (url, served):
+            code, text = _run(tmp_path, url, transport)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 1, text  # every request failed
+    assert "failures: too_large 20" in text
+    c = read(tmp_path / "r.json").counters
+    assert c.requests == 20 == len(served)
+    assert c.failures["too_large"] == 20, c.failures
+    assert peak < 200 * 1024 * 1024, peak

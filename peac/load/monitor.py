@@ -14,6 +14,7 @@ import contextlib
 import httpx
 
 from peac.load.clock import Clock
+from peac.load.decoding import BoundedDecoder, DecodeFailed, TooLarge
 from peac.model.results import (
     MonitorSeries,
     ProcessSample,
@@ -79,14 +80,24 @@ class ServerWatch:
                 try:
                     body = b""
                     async with client.stream("GET", monitor.url) as response:
-                        async for chunk in response.aiter_bytes():
-                            body += chunk
-                            if len(body) > MAX_BODY:
-                                raise ValueError("metrics body larger than 2 MB")
+                        # Decoded by peac.load.decoding, which stops past MAX_BODY in every
+                        # layer (httpx would inflate a gzip bomb whole first).
+                        decoder = BoundedDecoder(
+                            response.headers.get("content-encoding", ""), MAX_BODY
+                        )
+                        async for chunk in response.aiter_raw():
+                            for piece in decoder.feed(chunk):
+                                body += piece
+                                if len(body) > MAX_BODY:
+                                    raise TooLarge("")
+                                await asyncio.sleep(0)
                     response.raise_for_status()
                     values = parse_prometheus(body.decode("utf-8", errors="replace"))
                     series.samples.append(ScrapeSample(round(t, 3), values))
-                except (httpx.HTTPError, ValueError) as exc:
+                except TooLarge:
+                    series.errors += 1
+                    series.last_error = "metrics body larger than 2 MB (decoded)"
+                except (httpx.HTTPError, ValueError, DecodeFailed) as exc:
                     series.errors += 1
                     series.last_error = f"{type(exc).__name__}: {exc}"[:200]
                 with contextlib.suppress(TimeoutError):

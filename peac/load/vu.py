@@ -19,9 +19,12 @@ from jmespath.exceptions import JMESPathError
 
 from peac import __version__
 from peac.load.clock import Clock
+from peac.load.decoding import BoundedDecoder, DecodeFailed, TooLarge
 from peac.load.recorder import Recorder
 from peac.load.runtime import CompiledCheck, CompiledStep, Runtime, render, varies
 from peac.load.transport import LeanTransport
+
+DECODE_PAUSE = 1 << 20  # decoded bytes between returns to the event loop
 
 DEFAULT_HEADERS = {
     "Accept": "*/*",
@@ -253,18 +256,51 @@ class VirtualUser:
         received = 0
         chunks: list[bytes] = []
         try:
-            # Without a content-encoding the raw bytes are the body: httpx's decoder chain
-            # would only copy them.
-            # (A response built whole, by a mock transport, has been read already.)
-            decoded = "content-encoding" in raw.headers or raw.is_stream_consumed
-            async for chunk in raw.aiter_bytes() if decoded else raw.aiter_raw():
-                received += len(chunk)
-                if received > self.max_body:
-                    break
-                if keep:
-                    chunks.append(chunk)
+            encoding = raw.headers.get("content-encoding")
+            if raw.is_stream_consumed:  # a response built whole, by a mock transport
+                async for chunk in raw.aiter_bytes():
+                    received += len(chunk)
+                    if received > self.max_body:
+                        break
+                    if keep:
+                        chunks.append(chunk)
+            elif encoding is not None:
+                return await self._decode(raw, encoding, keep)
+            else:  # the raw bytes are the body: httpx's decoder chain would only copy them
+                async for chunk in raw.aiter_raw():
+                    received += len(chunk)
+                    if received > self.max_body:
+                        break
+                    if keep:
+                        chunks.append(chunk)
         finally:
             await raw.aclose()
+        return received, chunks
+
+    async def _decode(
+        self, raw: httpx.Response, encoding: str, keep: bool
+    ) -> tuple[int, list[bytes]]:
+        """The body through peac.load.decoding, never httpx's decoders: each layer stops past
+        ``max_body`` and the loop yields to the event loop between pieces, so the step's
+        timeout fires during a long decode too."""
+        decoder = BoundedDecoder(encoding, self.max_body)
+        received = paused = 0
+        chunks: list[bytes] = []
+        async for chunk in raw.aiter_raw():
+            try:
+                for piece in decoder.feed(chunk):
+                    received += len(piece)
+                    if received > self.max_body:
+                        return received, chunks
+                    if keep:
+                        chunks.append(piece)
+                    if received - paused >= DECODE_PAUSE:
+                        paused = received
+                        await asyncio.sleep(0)  # let timers (the step's timeout) run
+            except TooLarge:
+                return self.max_body + 1, chunks
+            except DecodeFailed as exc:
+                raise httpx.DecodingError(str(exc)) from None
         return received, chunks
 
     def _next_hop(
