@@ -204,5 +204,9 @@ def test_check_sends_the_log_s_endpoint_mix(repo: Path) -> None:
     assert check["unverified"] > 0
     assert {r["parameter"] for r in check["refusals"]} >= {"?email", "?session"}
     assert all(r["made_up"] for r in check["refusals"])
+    # Think times run compressed (the factor is in the report), so a timer that wakes late on
+    # a busy machine is late by that factor in the scaled-back gaps: 35 % of the log's p50,
+    # plus 15 ms of lateness per gap at the check's compression.
     p50 = check["think"]["p50"]
-    assert p50["generated"] == pytest.approx(p50["log"], rel=0.35)
+    allowance = 0.35 * p50["log"] + 0.015 * check["think_compression"]
+    assert abs(p50["generated"] - p50["log"]) <= allowance, (p50, check["think_compression"])

@@ -10,6 +10,7 @@ the endpoint mix towards first steps); measured gaps are scaled back by the same
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -141,14 +142,17 @@ def check_scenario(
         )
         workers.run(work)
         records = list(app.records)
-    by_iteration: dict[str, list[float]] = defaultdict(list)
+    # A gap is from one answer to the next request of the same iteration: the think time and
+    # the client's own turn-around, not the mock's time to answer (scaled up by the factor, a
+    # busy machine's millisecond at the mock would be a second of think).
+    by_iteration: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for record in records:
         if record.iteration:
-            by_iteration[record.iteration].append(record.time)
+            by_iteration[record.iteration].append((record.time, record.answered))
     gaps = [
-        (b - a) * factor
-        for times in by_iteration.values()
-        for a, b in zip(sorted(times), sorted(times)[1:], strict=False)
+        max(0.0, b[0] - a[1]) * factor
+        for pairs in by_iteration.values()
+        for a, b in itertools.pairwise(sorted(pairs))
     ]
     sent = [(r.method, r.target, r.status) for r in records]
     refused = Refused()

@@ -34,6 +34,7 @@ class Received:
     iteration: str  # the iteration header, '' when absent
     status: int = 200  # what the mock answered
     refusal: Refusal | None = None  # a value the log never held, None when every one was
+    answered: float = 0.0  # monotonic seconds when the response was handed to the server
 
 
 @dataclass
@@ -65,12 +66,7 @@ class RecordingApp:
                 iteration = value.decode("latin-1")
         refusal = self.refuse(scope["method"], target) if self.refuse is not None else None
         status = 404 if refusal is not None and refusal.refuses else self.status
-        if len(self.records) < MAX_RECORDS:
-            self.records.append(
-                Received(time.monotonic(), scope["method"], target, iteration, status, refusal)
-            )
-        else:
-            self.unrecorded += 1
+        arrived = time.monotonic()
         body = b"{}"
         await send(
             {
@@ -80,6 +76,14 @@ class RecordingApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
+        if len(self.records) < MAX_RECORDS:
+            self.records.append(
+                Received(
+                    arrived, scope["method"], target, iteration, status, refusal, time.monotonic()
+                )
+            )
+        else:
+            self.unrecorded += 1
 
 
 @contextlib.contextmanager

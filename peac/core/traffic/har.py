@@ -299,6 +299,11 @@ class _Builder:
             if not _HEADER_NAME.match(name):
                 self.summary.notes.append(f"{where}: a header not kept (not a token name)")
                 continue
+            if any(c in value for c in "\r\n\x00"):
+                # A value with a line break would end the header and start another: peac
+                # refuses to send it, so it is not written either.
+                self.summary.notes.append(f"{where}: header {low} not kept (CR, LF or NUL in it)")
+                continue
             if low == "cookie":
                 self._cookie(value, step, where)
                 continue
