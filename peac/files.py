@@ -66,15 +66,8 @@ def write_bytes(path: Path, data: bytes, what: str = "output", root: Path | None
     """Write ``path`` atomically and without following a link at it or on its way."""
     check_target(path, what, root)
     make_folder(path.parent, what, root)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    tmp = create_new(path.parent, f".{path.name}", ".tmp", data, what)
     try:
-        fd = os.open(tmp, flags, 0o644)
-    except OSError as exc:
-        raise InputError(f"{what} {path}: cannot be written ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
         tmp.replace(path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -257,22 +257,17 @@ class VirtualUser:
         chunks: list[bytes] = []
         try:
             encoding = raw.headers.get("content-encoding")
-            if raw.is_stream_consumed:  # a response built whole, by a mock transport
-                async for chunk in raw.aiter_bytes():
-                    received += len(chunk)
-                    if received > self.max_body:
-                        break
-                    if keep:
-                        chunks.append(chunk)
-            elif encoding is not None:
+            if encoding is not None and not raw.is_stream_consumed:
                 return await self._decode(raw, encoding, keep)
-            else:  # the raw bytes are the body: httpx's decoder chain would only copy them
-                async for chunk in raw.aiter_raw():
-                    received += len(chunk)
-                    if received > self.max_body:
-                        break
-                    if keep:
-                        chunks.append(chunk)
+            # A response built whole (a mock transport) has been read and decoded already;
+            # otherwise the raw bytes are the body: httpx's decoder chain would only copy them.
+            stream = raw.aiter_bytes() if raw.is_stream_consumed else raw.aiter_raw()
+            async for chunk in stream:
+                received += len(chunk)
+                if received > self.max_body:
+                    break
+                if keep:
+                    chunks.append(chunk)
         finally:
             await raw.aclose()
         return received, chunks
