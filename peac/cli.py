@@ -294,6 +294,19 @@ def merge(shards: tuple[Path, ...], out: Path) -> int:
     return run(MergeRequest(shards=shards, out=out), sys.stdout)
 
 
+_APPROVED_BY = click.option(
+    "--approved-by",
+    multiple=True,
+    help="An approver of the pull request (repeatable; each must be in budget_changes.approvers "
+    "of peac.yaml on the base branch): approves loosened budgets and new waivers.",
+)
+_LABEL = click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    help="A label of the pull request (repeatable); one in budget_changes.approval_labels "
+    "approves loosened budgets and new waivers, others are ignored.",
+)
 _STORE = click.option(
     "--store",
     default="git",
@@ -534,19 +547,8 @@ def history_rm(commit: str, run_id: str | None, push: bool, remote: str, store: 
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the verdict as JUnit XML here (one test case per objective).",
 )
-@click.option(
-    "--approved-by",
-    multiple=True,
-    help="An approver of the pull request (repeatable; each must be in budget_changes.approvers "
-    "of peac.yaml on the base branch): approves loosened budgets and new waivers.",
-)
-@click.option(
-    "--label",
-    "labels",
-    multiple=True,
-    help="A label of the pull request (repeatable); one in budget_changes.approval_labels "
-    "approves loosened budgets and new waivers, others are ignored.",
-)
+@_APPROVED_BY
+@_LABEL
 @_STORE
 @needs("gate")
 def gate(
@@ -1003,6 +1005,8 @@ def demo_server_command(
     show_default=True,
     help="Wait this long for each target to accept connections before the first run (0: no wait).",
 )
+@_APPROVED_BY
+@_LABEL
 @needs("demo")
 def ci_command(
     base: str | None,
@@ -1017,6 +1021,8 @@ def ci_command(
     progress: str,
     comment: str,
     ready_timeout: float,
+    approved_by: tuple[str, ...],
+    labels: tuple[str, ...],
 ) -> int:
     """The pipeline stage in one command: validate, run each budget's scenario, gate against
     the base branch, write the reports (Markdown comment, JUnit XML); on the base branch, record
@@ -1043,6 +1049,8 @@ def ci_command(
         target=target,
         comment=comment,
         ready_timeout=ready_timeout,
+        approved_by=approved_by,
+        labels=labels,
     )
     return ci(request, sys.stdout, sys.stderr)
 

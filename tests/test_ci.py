@@ -181,3 +181,77 @@ def test_a_pull_request_cannot_name_its_own_base(
     monkeypatch.setenv("GITHUB_BASE_REF", "main")
     code, out, err = run_cli("ci")
     assert code == 2 and "== validate budgets/" in out and 'unknown statistic "p95th"' in out
+
+
+GOVERNED = """apiVersion: peac/v1
+kind: Config
+metadata: {name: shop}
+spec:
+  targets:
+    hosts: [127.0.0.1, localhost]
+    secrets: {SHOP_DEMO_API_KEY: {hosts: [127.0.0.1, localhost]}}
+  budget_changes:
+    approval_labels: [perf-approved]
+  ci: {base: main, testbed: ci-test}
+"""
+SLO = """apiVersion: peac/v1
+kind: Budget
+metadata: {name: shop-slo}
+spec:
+  scenario: shop.scenario.yaml
+  objectives:
+    - {metric: latency, stat: p99, fail: {max: 3s}}
+"""
+
+
+@pytest.mark.slow
+def test_a_pull_request_that_deletes_a_gated_budget_fails_until_approved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No gate sees a deleted budget (nothing of it runs): ci pairs the base branch's gated
+    budgets with those it ran and refuses the rest without approval; a label of the pull
+    request, as GitHub's event file gives it, approves."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.org")
+    git(repo, "config", "user.name", "t")
+    shutil.copytree(BUDGETS, repo / "budgets")
+    (repo / "budgets/slo.budget.yaml").write_text(SLO, encoding="utf-8")
+    (repo / "peac.yaml").write_text(GOVERNED, encoding="utf-8")
+    (repo / ".gitignore").write_text("reports/\n", encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "two budgets")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("SHOP_DEMO_API_KEY", "demo-key")
+    for name in ("GITHUB_BASE_REF", "GITHUB_EVENT_PATH", "CI_MERGE_REQUEST_LABELS"):
+        monkeypatch.delenv(name, raising=False)
+    with DemoService() as shop:
+        code, out, err = run_cli(*CI_SHORT, "--target", shop.url, "--push", "--no-push")
+        assert code == 0, out + err
+        git(repo, "checkout", "-q", "-b", "drop-slo")
+        git(repo, "rm", "-q", "budgets/slo.budget.yaml")
+        git(repo, "commit", "-q", "-m", "drop the slo budget")
+        monkeypatch.setenv("GITHUB_BASE_REF", "main")
+        code, out, err = run_cli(*CI_SHORT, "--target", shop.url)
+        assert code == 1, out + err
+        assert (
+            "note: to approve the budget changes: the pull request gets the label perf-approved"
+            in out
+        )
+        assert (
+            "fail: latency p99: no longer gated (budgets/slo.budget.yaml:7): "
+            "removed without approval"
+        ) in out
+        assert "budgets no longer gated: FAIL" in out
+        comment = (repo / "reports/comment.md").read_text(encoding="utf-8")
+        assert "Budgets of the base branch no longer gated: **FAIL**" in comment
+        event = tmp_path / "event.json"
+        event.write_text('{"pull_request": {"labels": [{"name": "perf-approved"}]}}')
+        monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+        code, out, err = run_cli(*CI_SHORT, "--target", shop.url)
+        assert code == 0, out + err
+        assert "removed, approved by label perf-approved" in out
+
+
+CI_SHORT = ("ci", "--duration", "2s", "--workers", "1", "--progress", "off", "--comment", "off")

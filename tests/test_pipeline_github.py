@@ -179,6 +179,7 @@ def test_pushes_record_the_history_and_pull_requests_are_gated_with_one_comment(
     pr: dict[str, object] = {
         **REPO_EVENT,
         "number": 5,
+        "action": "synchronize",
         "pull_request": {"number": 5, "base": {"ref": "main"}, "head": {"ref": "slow"}},
     }
     code, log = _job(act, repo, port, "pull_request", pr)

@@ -18,6 +18,7 @@ a history starts.
 from __future__ import annotations
 
 import os
+import posixpath
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ from pathlib import Path
 from typing import TextIO
 
 from peac import files
+from peac.app.budget_changes import approval, relative_to_repo
+from peac.app.ci_governance import dropped, dropped_lines, gated_at, pr_labels
 from peac.app.gate import GateRequest, gate
 from peac.app.record import RecordRequest, record
 from peac.app.report import ReportRequest, report
-from peac.app.rules import ci_settings
+from peac.app.rules import ci_settings, load_rules
 from peac.app.run import RunRequest, run
 from peac.core.measures import invalid_reason
 from peac.errors import ExitCode, InputError, PeacError
@@ -38,6 +41,7 @@ from peac.history.gitnotes import GitNotesStore
 from peac.history.store import open_store
 from peac.load.executors import Overrides
 from peac.load.service import wait_listening
+from peac.model.budget_changes import BudgetAt
 from peac.report import escape
 from peac.report.registry import VALIDATION, ValidationReport
 from peac.results.format import read
@@ -63,6 +67,8 @@ class CiRequest:
     environ: Mapping[str, str] | None = None
     comment: str = "auto"  # auto: post the pull request's comment when CI gives a token; off
     ready_timeout: float = 30.0  # seconds to wait for the target to listen (0: do not wait)
+    approved_by: tuple[str, ...] = ()  # approvers of the pull request, as CI knows them
+    labels: tuple[str, ...] = ()  # labels of the pull request, beside those CI's event gives
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,7 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
                 return code
             results.setdefault(budget.name, []).append(path)
 
+    labels = (*request.labels, *(pr_labels(environ) if where.pull_request else ()))
     verdicts: dict[str, int] = {}
     written: list[Path] = []
     for budget in budgets:
@@ -211,9 +218,16 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
             # The base branch's first pushes have nothing to be judged against yet: their
             # absolute limits are judged and they are recorded. A pull request needs history.
             history_required=not where.on_base,
+            approved_by=request.approved_by,
+            labels=labels,
         )
         verdicts[budget.name] = gate(judged, out)
         written += [markdown, junit]
+    if where.base_ref is not None:
+        lost = _no_longer_gated(root, repo, where, budgets, request, labels, reports, out)
+        if lost is not None:
+            verdicts["budgets no longer gated"] = lost[0]
+            written.append(lost[1])
 
     comment = reports / "comment.md"
     files.write_text(comment, _comment_text(written), "the comment", root)
@@ -259,6 +273,49 @@ def ci(request: CiRequest, out: TextIO, err: TextIO) -> int:
     out.write("reports: " + ", ".join(escape.terminal(str(w)) for w in written) + "\n")
     out.write(f"results: {escape.terminal(str(results_dir))}\n")
     return worst
+
+
+def _no_longer_gated(
+    root: Path,
+    repo: Repository,
+    where: _Where,
+    budgets: tuple[BudgetPlan, ...],
+    request: CiRequest,
+    labels: tuple[str, ...],
+    reports: Path,
+    out: TextIO,
+) -> tuple[int, Path] | None:
+    """The base branch's gated budgets that this run did not gate (deleted, moved out of
+    ``ci.budgets``, emptied): a removal each, refused without approval. None when none."""
+    assert where.base_ref is not None
+    revision = repo.merge_base("HEAD", where.base_ref) or repo.commit(where.base_ref)
+    prefix = relative_to_repo(root, repo) or "."
+    folders = tuple(posixpath.normpath(posixpath.join(prefix, b)) for b in where.settings.budgets)
+    ran = []
+    for budget in budgets:
+        relative = relative_to_repo(Path(budget.source.path), repo)
+        if relative is not None:
+            ran.append(BudgetAt(relative, budget.rules, budget.scenario.name))
+    policy = load_rules(root, where.base_ref).changes
+    ok = approval(request.approved_by, labels, policy)
+    lost = dropped(gated_at(repo, revision, folders), ran, policy, ok)
+    if not lost:
+        return None
+    blocked = any(r.blocked for r in lost)
+    lines, hint = dropped_lines(lost, policy)
+    _stage(out, f"budgets of {where.base} no longer gated")
+    for line in lines:
+        _say(out, f"{'fail' if blocked else 'note'}: {line}")
+    if hint:
+        _say(out, f"note: {hint}")
+        lines.append(hint)
+    path = reports / "no-longer-gated.md"
+    word = "**FAIL**" if blocked else "approved"
+    text = f"### Budgets of the base branch no longer gated: {word}\n\n" + "".join(
+        f"- {escape.markdown(line)}\n" for line in lines
+    )
+    files.write_text(path, text, "the report", root)
+    return (ExitCode.FAILED if blocked else ExitCode.OK), path
 
 
 def _wait_ready(budgets: tuple[BudgetPlan, ...], request: CiRequest, out: TextIO) -> None:

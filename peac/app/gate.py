@@ -9,10 +9,16 @@ from pathlib import Path
 from typing import TextIO
 
 from peac import files
-from peac.app.budget_changes import approval, relative_to_repo, waivers_of
+from peac.app.budget_changes import (
+    approval,
+    gate_changes,
+    how_to_approve,
+    relative_to_repo,
+    waivers_of,
+)
 from peac.app.budgets import load_budget
-from peac.app.rules import base_budget, budget_at, judged_by, load_rules
-from peac.core.budget_changes import compare, settle
+from peac.app.rules import base_budget, judged_by, load_rules
+from peac.core.budget_changes import settle
 from peac.core.judge import judge
 from peac.core.measures import invalid_reason, measure, values_of
 from peac.errors import InputError
@@ -21,7 +27,7 @@ from peac.history.reader import computed_values, read_history
 from peac.history.records import RunRecord
 from peac.history.series import build, invalid_notes
 from peac.history.store import open_store
-from peac.model.budget_changes import Change, Waiver
+from peac.model.budget_changes import BudgetAt, Change, Waiver
 from peac.model.results import RunResult
 from peac.model.series import Series
 from peac.model.verdict import HeadRun
@@ -178,20 +184,24 @@ def gate(request: GateRequest, out: TextIO, err: TextIO | None = None) -> int:
     )
     notes += [f"rules: {repo_rules.origin}", *overridden]
     ok = approval(request.approved_by, request.labels, repo_rules.changes)
+    today = request.today or today_utc()
     relative = relative_to_repo(request.budget, repo)
     changes: list[Change] = []
     on_base: list[Waiver] = []
     in_tree: list[Waiver] = []
     if relative is not None:
         # What the pull request changed: against the merge-base, not the base's tip (a budget
-        # tightened on main since is not a loosening by this change).
-        before = budget_at(repo, history.merge_base, relative) if history.merge_base else None
-        changes = compare(before, budget.rules, relative)
-        on_base, in_tree = waivers_of(repo, relative, history.branch)
-    settled = settle(
-        changes, repo_rules.changes, ok, on_base, in_tree, request.today or today_utc()
-    )
+        # tightened on main since is not a loosening by this change), wherever the budget
+        # was written there (a moved budget is compared with itself, its move a change).
+        if history.merge_base:
+            scenario = budget.scenario.name
+            head_budget = BudgetAt(relative, budget.rules, scenario)
+            changes = gate_changes(repo, history.merge_base, request.budget, head_budget)
+        on_base, in_tree = waivers_of(repo, relative, history.branch, today)
+    settled = settle(changes, repo_rules.changes, ok, on_base, in_tree, today)
     notes += settled.notes
+    if any(r.blocked for r in settled.reviewed):
+        notes.append(how_to_approve(repo_rules.changes))
     verdict = judge(rules, head, merged, series, waivers=settled.waivers, changes=settled.reviewed)
 
     report = GateReport(

@@ -96,9 +96,10 @@ def judge(
     every objective of ``rules``; ``history`` holds the base branch's series of each
     objective, keyed by ``Objective.series_key``.
 
-    ``waivers`` (by objective name, already in force: ``peac.core.budget_changes.settle``)
-    turn an objective's row into ``waived``, which counts as a pass; ``changes`` are the
-    budget's reviewed changes: one that needs approval and has none fails the verdict."""
+    ``waivers`` (by what the objective measures, its series key; already in force:
+    ``peac.core.budget_changes.settle``) turn an objective's row into ``waived``, which counts
+    as a pass; ``changes`` are the budget's reviewed changes: one that needs approval and has
+    none fails the verdict."""
     policy = rules.policy
     invalid = "; ".join(dict.fromkeys(f"{r.name}: {r.invalid}" for r in head if r.invalid))
     if not head:
@@ -132,7 +133,7 @@ def judge(
     verdicts = [
         _judge_one(d, adjusted.get(id(d)), rules, len(tested), model.get(id(d))) for d in drafts
     ]
-    verdicts = [_waive(v, (waivers or {}).get(v.objective.name)) for v in verdicts]
+    verdicts = [_waive(v, (waivers or {}).get(v.objective.series_key)) for v in verdicts]
 
     outcome = worst([v.outcome for v in verdicts])
     notes = []

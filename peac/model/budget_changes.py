@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from peac.model.objectives import Tier
+from peac.model.objectives import Rules, Tier
 
 
 class Kind(StrEnum):
@@ -31,12 +31,15 @@ class Change:
     path: str  # the budget file, relative to the repository
     line: int  # where the setting is written: in the head file, or the base file when removed
     objective: str | None  # None: a setting of the whole budget (its regression policy)
-    setting: str  # "fail.max", "regression", "regression.confidence", "objective", "waiver"
+    # "fail.max", "regression", "regression.confidence", "objective", "waiver", and for the
+    # whole file: "budget file" (moved or a link), "scenario" (another scenario judged)
+    setting: str
     kind: Kind
     before: str  # as people read it, "-" when absent
     after: str
     relative: float | None = None  # after / before - 1 for numbers; inf when a limit is dropped
     tier: Tier | None = None  # the tier of a limit (or of the check whose tier changed)
+    key: str | None = None  # what the objective measures (``Objective.series_key``)
 
     @property
     def location(self) -> str:
@@ -96,6 +99,10 @@ class Waiver:
     path: str  # where it is written (the waivers file, relative to the repository)
     line: int
     added: bool = False  # not on the base branch: added (or changed) by this pull request
+    # What the waived objective measures (``Objective.series_key``), resolved by its name in
+    # the budget of the same revision: a waiver applies to what it waived, never to whatever
+    # a pull request renames to that name. '' when the name is not in that budget.
+    key: str = ""
 
     @property
     def location(self) -> str:
@@ -122,6 +129,20 @@ class Reviewed:
     @property
     def blocked(self) -> bool:
         return self.needs_approval and not self.approved_by
+
+
+@dataclass(frozen=True)
+class BudgetAt:
+    """One budget as one revision has it, with what identifies it across moves: the scenario
+    it judges (its name, or its file when the name cannot be read there)."""
+
+    path: str  # the budget file, relative to the repository
+    rules: Rules
+    scenario: str
+
+    @property
+    def name(self) -> str:
+        return self.rules.name
 
 
 @dataclass(frozen=True)

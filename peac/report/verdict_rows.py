@@ -123,6 +123,14 @@ def change_reason(reviewed: Reviewed) -> Reason:
         }.get(change.kind, "budget loosened without approval")
         if change.setting == "waiver":
             what = "not applied without approval"
+        elif change.setting == "budget file":
+            what = (
+                "read through a link without approval (the file in the diff is not the one judged)"
+                if change.after.startswith("a link to ")
+                else "moved without approval"
+            )
+        elif change.setting == "scenario":
+            what = "judges another scenario without approval"
         return Reason("fail", f"{change.text} ({change.location}): {what}")
     if reviewed.approved_by:
         return Reason(

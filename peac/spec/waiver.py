@@ -79,9 +79,20 @@ class WaiverSpec(StrictModel):
     )
 
 
-def date_problems(spec: WaiverSpec, today: date | None) -> list[tuple[tuple[str, ...], str]]:
-    """What is wrong with a waiver's dates (loc, message); ``today`` None: expiry not checked
-    (the gate lists an expired waiver as not applied instead)."""
+def date_problems(
+    spec: WaiverSpec, today: date | None, *, expiry: bool = True
+) -> list[tuple[tuple[str, ...], str]]:
+    """What is wrong with a waiver's dates (loc, message). ``today`` None: neither checked
+    against today; ``expiry`` False: expiry not checked (the gate lists an expired waiver as
+    not applied instead). A ``created`` in the future is refused: the span limit counts from
+    it, so a waiver dated 2099 would last for ever (a day's slack for time zones)."""
+    if today is not None and spec.created > today + timedelta(days=1):
+        return [
+            (
+                ("spec", "created"),
+                f"expected a date on or before today ({today}), got {spec.created}",
+            )
+        ]
     loc = ("spec", "expires")
     if spec.expires < spec.created:
         return [(loc, f"expected a date on or after created ({spec.created}), got {spec.expires}")]
@@ -93,7 +104,7 @@ def date_problems(spec: WaiverSpec, today: date | None) -> list[tuple[tuple[str,
                 f"got {spec.expires}",
             )
         ]
-    if today is not None and spec.expires < today:
+    if today is not None and expiry and spec.expires < today:
         return [
             (
                 loc,
