@@ -186,7 +186,7 @@ def _link_target(repo: Repository, revision: str | None, relative: str) -> str:
     """Where a link points, as text for the report (it is never followed to read a budget)."""
     if revision is None:
         try:
-            return str((repo.root / relative).readlink())
+            return str((repo.root / relative).readlink())[:200]
         except OSError:
             return "?"
     listed = repo.git("ls-tree", revision, "--", relative, check=False).split()

@@ -43,7 +43,8 @@ def pr_labels(environ: Mapping[str, str]) -> tuple[str, ...]:
             pass
     gitlab = environ.get("CI_MERGE_REQUEST_LABELS", "")
     found += [label.strip() for label in gitlab.split(",")[:MAX_LABELS] if label.strip()]
-    return tuple(dict.fromkeys(label[:MAX_LABEL] for label in found))
+    # An overlong label is dropped, not cut: a cut one could equal an approval label.
+    return tuple(dict.fromkeys(label for label in found if len(label) <= MAX_LABEL))
 
 
 def gated_at(repo: Repository, revision: str, folders: tuple[str, ...]) -> list[BudgetAt]:
