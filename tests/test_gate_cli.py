@@ -334,3 +334,55 @@ def test_one_damaged_note_line_never_blocks_the_gate(
     monkeypatch.chdir(shop)
     code, out, err = run_cli("history", "show", "--step", "checkout")
     assert code == 0, err
+
+
+def test_a_step_named_with_a_pipe_is_judged_reported_and_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22 item 10: a step named after its path, ``/ok?a=1|2``, crashed gate, report,
+    history and recommend with exit 3 (the stored ``step|metric|stat`` key was split at every
+    ``|``). Exact outcome: each command exits as for any other step name, and names the step."""
+    step = "GET /ok?a=1|2"  # the name a step without one takes
+    repo = tmp_path / "pipe"
+    write_file(
+        repo / "budgets/shop.scenario.yaml",
+        SCENARIO.replace("{name: checkout, method: POST, path: /checkout}", '{path: "/ok?a=1|2"}'),
+    )
+    write_file(
+        repo / "budgets/shop.budget.yaml",
+        BUDGET.replace("step: checkout", f'step: "{step}"')
+        % {"missing": "warn", "invalid": "fail"},
+    )
+    shas = make_repo(repo, 12)
+    store = GitNotesStore(repo)
+
+    def result(seed: int) -> RunResult:
+        return make_result(
+            {"home": lognormal(0.05, 0.25, 400, seed), step: lognormal(0.2, 0.25, 400, seed + 1)},
+            started_at=1_700_000_000.0 + seed,
+        )
+
+    for i, sha in enumerate(shas):
+        store.record(sha, result(i))
+    git(repo, "checkout", "-q", "-b", "pr")
+    commit(repo, "the change under review")
+    monkeypatch.chdir(repo)
+    head = result(500)
+    head.git = GitState(commit=git(repo, "rev-parse", "HEAD"))
+    write(head, tmp_path / "head.json")
+
+    code, out, err = gate(str(tmp_path / "head.json"))
+    assert (code, err) == (0, ""), out
+    assert "PASS  GET /ok?a=1|2 latency p50" in out
+    assert "shop-api: PASS: all 3 objectives pass" in out
+    code, out, err = run_cli("history", "show", "--step", step, "--stat", "p50")
+    assert (code, err) == (0, ""), out
+    assert out.splitlines()[0].startswith("shop · GET /ok?a=1|2 · latency p50")
+    assert out.count(" n=1 ") == 12
+    code, out, err = run_cli("recommend", "budgets/shop.budget.yaml")
+    assert (code, err) == (0, ""), out
+    assert "GET /ok?a=1|2 latency p50: only max_regression limits" in out
+    code, out, err = run_cli("report", "--html", str(tmp_path / "site"))
+    assert code == 0, out + err
+    pages = "".join(p.read_text() for p in (tmp_path / "site").rglob("*.html"))
+    assert "GET /ok?a=1|2" in pages

@@ -50,8 +50,11 @@ def series_key(step: str | None, metric: str, stat: str) -> str:
 
 
 def parse_key(key: str) -> tuple[str | None, str, str]:
-    """(step or None for the whole run, metric, stat) of a ``step|metric|stat`` key."""
-    step, metric, stat = key.split("|")
+    """(step or None for the whole run, metric, stat) of a ``step|metric|stat`` key.
+
+    Split from the right: metric and stat are names peac defines, but a step is named by its
+    scenario, and a path like ``/ok?a=1|2`` is a legal step name."""
+    step, metric, stat = key.rsplit("|", 2)
     return step or None, metric, stat
 
 

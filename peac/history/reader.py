@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from peac.core.measures import SUMMARIZED, measure
+from peac.core.measures import SUMMARIZED, measure, parse_key
 from peac.errors import GitError
 from peac.history.git import Commit, Repository
 from peac.history.gitnotes import GitNotesStore
@@ -154,7 +154,7 @@ def _no_results(
 def computed_values(runs: dict[str, list[RunRecord]], key: str) -> dict[str, float]:
     """Values of ``key`` (``step|metric|stat``) that the runs' summaries do not keep (p99.99),
     computed from their full results, by run id; {} when the summaries have it."""
-    step, metric, stat = key.split("|")
+    step, metric, stat = parse_key(key)
     if (metric, stat) in SUMMARIZED:
         return {}
     found = {}

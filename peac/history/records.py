@@ -25,9 +25,11 @@ from peac.core.measures import (
     ALL_FAILED,
     STAT_ORDER,
     SUMMARIZED,
+    WHOLE_RUN,
     all_failed,
     flatten,
     invalid_reason,
+    parse_key,
     summary_table,
 )
 from peac.errors import DataError
@@ -86,10 +88,10 @@ class RunRecord:
     def value(self, key: str) -> float | None:
         """A value of the summary, or None (statistics a summary does not keep, like p99.99,
         come from the full result: ``peac.history.reader.computed_values``)."""
-        step, metric, stat = key.split("|")
+        step, metric, stat = parse_key(key)
         if (metric, stat) not in SUMMARIZED:
             return None
-        packed = self.table.get(step, {}).get(metric)
+        packed = self.table.get(step or WHOLE_RUN, {}).get(metric)
         if packed is None:
             return None
         stored = unpack_values(packed)[STAT_ORDER[metric].index(stat)]
