@@ -14,7 +14,7 @@ import trustme
 from peac.load.engine import RunOptions, execute
 from peac.spec.compiler import compile_paths
 from peac.spec.plan import ScenarioPlan
-from tests.runner_helpers import run
+from tests.cli_helpers import run_cli
 from tests.servers import tls_server
 
 ITERATIONS = 20
@@ -78,15 +78,27 @@ def test_https_is_verified_against_the_scenario_ca_over_http1_and_http2(
     assert versions()[before:] == [version] * ITERATIONS  # HTTP/2 negotiated by ALPN when opted in
 
 
-def test_an_untrusted_certificate_fails_every_request(
-    tmp_path: Path, server: tuple[str, Versions, Path]
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
+def test_an_untrusted_certificate_fails_every_request_as_tls(
+    tmp_path: Path, server: tuple[str, Versions, Path], transport: str
 ) -> None:
+    """Issue 22 item 14: a certificate that does not verify was counted as ``refused`` (and
+    ``peac run`` asked "is the service running?"). It is its own kind, ``tls``, and its first
+    message names the certificate and why it was refused, whichever transport sent it."""
     url, versions, _ = server
     plan, problems = compiled(tmp_path, url)
     assert plan is not None, problems
     before = len(versions())
-    result = run(plan)
-    assert result.counters.requests == result.counters.failed_requests == ITERATIONS
+    options = RunOptions(seed=7, environ={}, transport_kind=transport)
+    result = asyncio.run(execute(plan, plan.scenario.spec.load, options))
+    c = result.counters
+    assert c.requests == c.failed_requests == c.failures["tls"] == ITERATIONS
+    assert c.failures["refused"] == 0
+    hostport = url.removeprefix("https://")
+    assert c.first_errors["tls"] == (
+        f"the TLS certificate of {hostport} was refused: unable to get local issuer "
+        "certificate (trust its CA with target.ca, or use a certificate for this host name)"
+    )
     assert versions()[before:] == []  # nothing was sent over an unverified connection
 
 
@@ -108,3 +120,22 @@ def test_the_ca_file_must_be_a_pem_file_inside_the_repository(
     plan, problems = compiled(root, "https://127.0.0.1:1", f", ca: '{ca}'")
     assert plan is None
     assert any(message in p for p in problems), problems
+
+
+def test_peac_run_says_which_certificate_was_refused(
+    tmp_path: Path, server: tuple[str, Versions, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _, _ = server
+    plan, problems = compiled(tmp_path, url)
+    assert plan is not None, problems
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("run", "s.yaml", "--workers", "1", "--out", "r.json")
+    assert code == 1, out + err
+    hostport = url.removeprefix("https://")
+    assert (
+        f"error: no request to {url} got past TLS: the TLS certificate of {hostport} was "
+        "refused: unable to get local issuer certificate" in err
+    )
+    assert "is the service running" not in err
+    assert f"failures: tls {ITERATIONS}" in out
+    assert f"  first tls: the TLS certificate of {hostport} was refused" in out

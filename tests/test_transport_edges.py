@@ -21,6 +21,7 @@ from tests.cli_helpers import run_cli
 BODY = b"x" * 120
 GZIPPED = gzip.compress(BODY)
 # 1.8 kB on the wire, 1 GiB decoded: gzip of gzip of zeros (the hostile review's probe).
+FLOOD = 600  # new cookies per response (a browser keeps 50 per domain)
 BOMB = gzip.compress(gzip.compress(b"\0" * (1 << 30), 9), 9)
 
 
@@ -48,6 +49,22 @@ async def _handle(
                     b"HTTP/1.1 200 OK\r\nContent-Encoding: " + encoding
                     + b"\r\nContent-Length: " + str(len(payload)).encode() + b"\r\n\r\n"
                     + payload
+                )  # fmt: skip
+                await writer.drain()
+                continue
+            if mode == "cookies":  # a flood of new cookies with every response, one oversized
+                cookie = next(
+                    (line for line in head.split(b"\r\n") if line.lower().startswith(b"cookie:")),
+                    b"",
+                )
+                served[-1] = len(cookie)  # what the jar sent back
+                flood = b"".join(
+                    b"Set-Cookie: c%d_%d=%s; Path=/\r\n" % (len(served), i, b"v" * 20)
+                    for i in range(FLOOD)
+                )
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 120\r\n" + flood
+                    + b"Set-Cookie: big=" + b"x" * 5000 + b"; Path=/\r\n\r\n" + BODY
                 )  # fmt: skip
                 await writer.drain()
                 continue
@@ -180,3 +197,25 @@ def test_a_nested_gzip_bomb_stops_at_the_body_limit(
     assert c.requests == 20 == len(served)
     assert c.failures["too_large"] == 20, c.failures
     assert peak < 200 * 1024 * 1024, peak
+
+
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
+def test_a_cookie_flood_is_bounded_like_a_browser_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transport: str
+) -> None:
+    """Issue 22 item 13: 900 cookies per response made 2 MB ``Cookie`` headers after 40
+    requests. The jar keeps 50 per domain and none over 4096 bytes (RFC 6265 6.1); the rest are
+    dropped and counted. Exact outcome: each VU's first response leaves 50 of its 600 + 1, and
+    every later one adds nothing: 2 VUs x (10 x 601 - 50) dropped."""
+    monkeypatch.chdir(tmp_path)
+    with server("cookies") as (url, served):
+        code, text = _run(tmp_path, url, transport)
+    assert code == 0, text
+    c = read(tmp_path / "r.json").counters
+    assert c.failed_requests == 0, c.failures
+    assert c.requests == 20 == len(served)
+    assert c.cookies_dropped == 2 * (10 * (FLOOD + 1) - 50)
+    assert served.count(0) == 2  # each VU's first request had no cookie to send
+    # 50 cookies of "cN_M=" + 20 bytes, joined by "; ": at most 50 x 32 bytes, never the flood
+    assert 0 < max(served) <= len("cookie: ") + 50 * 32
+    assert f"cookies: {c.cookies_dropped} set by the server were dropped" in text

@@ -132,6 +132,9 @@ def _nothing_answered(result: RunResult, base_url: str, err: TextIO) -> bool:
     failures = result.counters.failures
     if not requests:
         reason = "the run made no requests"
+    elif failures.get("tls", 0) >= requests / 2:
+        first = result.counters.first_errors.get("tls", "the TLS handshake failed")
+        reason = f"no request to {base_url} got past TLS: {first}"
     elif failures.get("refused", 0) >= requests / 2:
         reason = f"nothing answered at {base_url}: is the service running?"
     else:

@@ -11,7 +11,7 @@ from hdrh.histogram import HdrHistogram
 
 from peac.load.abort import AbortWatch
 from peac.model import histogram as hist
-from peac.model.results import Counters, Second, Series
+from peac.model.results import ERROR_MESSAGE, Counters, Second, Series
 
 _OPEN_SECONDS = 3
 
@@ -148,6 +148,11 @@ class Recorder:
             second.errors += 1
         if self.watch is not None:
             self.watch.request(step, latency, service, failure is not None, now)
+
+    def first_error(self, kind: str, message: str) -> None:
+        """Keep the first message of a kind of failure (later ones are counted, not kept)."""
+        if kind not in self.counters.first_errors:
+            self.counters.first_errors[kind] = message[:ERROR_MESSAGE]
 
     def failure(self, kind: str) -> None:
         """A failure that is not a request (template error, host refused before sending)."""

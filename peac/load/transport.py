@@ -260,6 +260,23 @@ def _error(kind: str, value: Any, when: str) -> httpx.TransportError:
     return httpx.RemoteProtocolError(f"server disconnected {when}")
 
 
+def tls_message(host: str, port: int, exc: ssl.SSLError) -> str:
+    """What failed in a handshake, naming the certificate: OpenSSL's verify message (expired,
+    self-signed, another host's name) when there is one, its reason otherwise."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = exc.verify_message or exc.reason or "does not verify"
+        return (
+            f"the TLS certificate of {host}:{port} was refused: {why} (trust its CA with "
+            "target.ca, or use a certificate for this host name)"
+        )
+    return f"TLS with {host}:{port} failed: {exc.reason or exc}"
+
+
+class TlsFailed(httpx.ConnectError):
+    """A TLS handshake that failed (a certificate that does not verify, most often): its own
+    kind of failure, since "is the service running?" is the wrong question to ask about it."""
+
+
 class _Stale(Exception):
     """A reused connection was closed by the server before any byte of the answer."""
 
@@ -415,8 +432,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
             )
         except TimeoutError:
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
-        except ssl.SSLError as exc:  # a certificate that does not verify, as httpx says it
-            raise httpx.ConnectError(f"TLS with {host}:{port} failed: {exc.reason}") from None
+        except ssl.SSLError as exc:
+            raise TlsFailed(tls_message(host, port, exc)) from None
         except OSError as exc:
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc.strerror}") from None
         return connection

@@ -9,20 +9,23 @@ numbers instead of being hidden (coordinated omission); ``service_time`` runs fr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import re
+import ssl
 from typing import Any
 
 import httpx
 from jmespath.exceptions import JMESPathError
 
 from peac import __version__
+from peac.load import cookies
 from peac.load.clock import Clock
 from peac.load.decoding import BoundedDecoder, DecodeFailed, TooLarge
 from peac.load.recorder import Recorder
 from peac.load.runtime import CompiledCheck, CompiledStep, Runtime, render, varies
-from peac.load.transport import LeanTransport
+from peac.load.transport import LeanTransport, TlsFailed, tls_message
 
 DECODE_PAUSE = 1 << 20  # decoded bytes between returns to the event loop
 
@@ -83,11 +86,31 @@ class _Response:
         return self._json
 
 
-def _failure_for(exc: Exception) -> str:
+def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error under a transport's own (httpx wraps it twice), if there is one."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _failure_for(exc: Exception, url: httpx.URL | None) -> tuple[str, str]:
+    """(kind, message) of a request to ``url`` that got no response."""
+    if isinstance(exc, TlsFailed):
+        return "tls", str(exc)
+    if isinstance(exc, httpx.ConnectError) and (cause := _ssl_cause(exc)) is not None:
+        with contextlib.suppress(RuntimeError):  # the hop that failed (a redirect's) if known
+            url = exc.request.url
+        where = (url.host, url.port or 443) if url is not None else ("the service", 443)
+        return "tls", tls_message(*where, cause)
     for kind, name in _REQUEST_ERRORS:
         if isinstance(exc, kind):
-            return name
-    return "other"
+            return name, str(exc) or type(exc).__name__
+    return "other", str(exc) or type(exc).__name__
 
 
 _STATUS_CLASS = tuple(f"{n}xx" for n in range(6))
@@ -231,6 +254,16 @@ class VirtualUser:
             self.prepared[id(step)] = (outgoing, len(request.get("content") or b""))
         return outgoing
 
+    def _keep_cookies(self, response: httpx.Response) -> None:
+        """The response's cookies into the jar, within a browser's limits (the rest counted)."""
+        jar = self.cookies.jar
+        before = cookies.keys(jar)
+        self.cookies.extract_cookies(response)
+        dropped = cookies.bound(jar, before)
+        if dropped:
+            self.recorder.counters.cookies_dropped += dropped
+        self.has_cookies = bool(self.cookies)
+
     async def _send(self, step: CompiledStep, outgoing: httpx.Request) -> httpx.Response:
         """Through httpx's seam, following redirects when asked (each hop checked)."""
         for hop in range(MAX_REDIRECTS + 1):
@@ -239,8 +272,7 @@ class VirtualUser:
             response = await self.transport.handle_async_request(outgoing)
             response.request = outgoing
             if "set-cookie" in response.headers:
-                self.cookies.extract_cookies(response)
-                self.has_cookies = bool(self.cookies)
+                self._keep_cookies(response)
             location = response.headers.get("location")
             if not (self.follow_redirects and response.status_code in REDIRECTS and location):
                 break
@@ -401,11 +433,13 @@ class VirtualUser:
         headers: httpx.Headers | list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
         self._arm(step.timeout)  # the whole request, not each read: a trickling server is late
+        url: httpx.URL | None = None
         try:
             outgoing = self._outgoing(step, request, reusable) if request is not None else None
             if outgoing is None:
                 assert prepared is not None
                 outgoing = prepared[0]
+            url = outgoing.url
             lean = self.lean
             if lean is not None and lean.takes(outgoing):
                 if self.has_cookies:
@@ -413,10 +447,7 @@ class VirtualUser:
                 exchange = await lean.exchange(outgoing, self.max_body, step.needs_body)
                 code, headers = exchange.status, exchange.headers
                 if exchange.cookies:
-                    self.cookies.extract_cookies(
-                        httpx.Response(code, headers=headers, request=outgoing)
-                    )
-                    self.has_cookies = bool(self.cookies)
+                    self._keep_cookies(httpx.Response(code, headers=headers, request=outgoing))
                 if exchange.streamed is not None:  # a content-encoding: read it decoded
                     received, chunks = await self._read(exchange.streamed, step.needs_body)
                 else:
@@ -451,7 +482,9 @@ class VirtualUser:
         except Exception as exc:  # every transport failure is counted, none ends the run
             end = now()
             self._in_flight = False
-            code, failure = 0, _failure_for(exc)
+            failure, message = _failure_for(exc, url)
+            code = 0
+            recorder.first_error(failure, message)
         else:
             self._in_flight = False
         latency = end - (intended if intended is not None else send)

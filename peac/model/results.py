@@ -18,6 +18,7 @@ from peac.model import histogram as hist
 # are not failed requests: a failed check still got its response; the others sent nothing.
 FAILURE_KINDS = (
     "refused",
+    "tls",
     "timeout",
     "reset",
     "http_4xx",
@@ -29,6 +30,7 @@ FAILURE_KINDS = (
     "template",
 )
 NOT_REQUEST_FAILURES = ("check_failed", "template", "blocked_host")
+ERROR_MESSAGE = 300  # characters kept of a failure's first message
 
 
 @dataclass
@@ -41,8 +43,12 @@ class Counters:
     bytes_received: int = 0
     checks_passed: int = 0
     checks_failed: int = 0
+    cookies_dropped: int = 0  # cookies a server set over the jar's limits (peac.load.cookies)
     failures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAILURE_KINDS, 0))
     checks: dict[str, list[int]] = field(default_factory=dict)  # "step: check" -> [passed, failed]
+    # The first message of each kind of failure (a count alone cannot say which certificate
+    # did not verify, or which host refused): at most ERROR_MESSAGE characters each.
+    first_errors: dict[str, str] = field(default_factory=dict)
 
     def add(self, other: Counters) -> None:
         for name in (
@@ -54,6 +60,7 @@ class Counters:
             "bytes_received",
             "checks_passed",
             "checks_failed",
+            "cookies_dropped",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind, count in other.failures.items():
@@ -62,6 +69,8 @@ class Counters:
             mine = self.checks.setdefault(label, [0, 0])
             mine[0] += passed
             mine[1] += failed
+        for kind, message in other.first_errors.items():
+            self.first_errors.setdefault(kind, message)
 
     @property
     def failed_requests(self) -> int:

@@ -72,7 +72,17 @@ def summary(result: RunResult, *, local_server: bool = False, workers: int = 1) 
         + (f" ({c.checks_passed / checks:.1%})" if checks else ""),
         *_check_lines(c.checks),
         f"failures: {failures}",
+        *(
+            f"  first {kind}: {message}"
+            for kind, message in c.first_errors.items()
+            if c.failures.get(kind)
+        ),
     ]
+    if c.cookies_dropped:
+        lines.append(
+            f"cookies: {c.cookies_dropped} set by the server were dropped (over a browser's "
+            "limits: 4096 bytes each, 50 per domain, 3000 in all)"
+        )
     if c.scheduled_arrivals:
         lines.append(
             f"arrivals: {c.scheduled_arrivals} scheduled, {c.dropped_arrivals} dropped "

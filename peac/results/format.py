@@ -23,6 +23,7 @@ from hdrh.histogram import HdrHistogram
 from peac.errors import DataError, InputError
 from peac.model import histogram as hist
 from peac.model.results import (
+    ERROR_MESSAGE,
     FAILURE_KINDS,
     Counters,
     GitState,
@@ -288,7 +289,7 @@ def _counters(r: _Reader) -> Counters:
     values = {
         f.name: r.get(f.name, count, 0)
         for f in fields(Counters)
-        if f.name not in ("failures", "checks")
+        if f.name not in ("failures", "checks", "first_errors")
     }
     failures = dict.fromkeys(FAILURE_KINDS, 0)
     for kind, value in r.get("failures", _mapping, {}).items():
@@ -300,7 +301,11 @@ def _counters(r: _Reader) -> Counters:
         if len(pair) != 2:
             raise DataError(f"{where}: expected [passed, failed], got {len(pair)} item(s)")
         checks[str(label)[:200]] = [count(pair[0], where), count(pair[1], where)]
-    return Counters(**values, failures=failures, checks=checks)
+    first_errors = {
+        str(kind)[:40]: text(message, f"{r.where}.first_errors.{str(kind)[:40]}")[:ERROR_MESSAGE]
+        for kind, message in list(r.get("first_errors", _mapping, {}).items())[:40]
+    }
+    return Counters(**values, failures=failures, checks=checks, first_errors=first_errors)
 
 
 def _second(r: _Reader) -> Second:
