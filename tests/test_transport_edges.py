@@ -147,12 +147,16 @@ def test_every_request_succeeds_with_its_whole_body(
     assert c.bytes_received == 20 * len(BODY)
 
 
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
 def test_an_unasked_response_is_never_merged_into_the_answer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transport: str
 ) -> None:
+    """A second response after the answer is nobody's answer: not this request's (the lean
+    transport once merged it), nor the next one's (issue 22 item 15: ``--transport httpx``
+    took it as the answer to the request sent after it)."""
     monkeypatch.chdir(tmp_path)
     with server("double") as (url, served):
-        code, text = _run(tmp_path, url, "lean")
+        code, text = _run(tmp_path, url, transport)
     assert code == 0, text
     result = read(tmp_path / "r.json")
     c = result.counters

@@ -20,6 +20,7 @@ from peac.load import schedule
 from peac.load.abort import AbortWatch
 from peac.load.clock import Clock, LoopClock
 from peac.load.executors import executor_of
+from peac.load.guarded import GuardedTransport
 from peac.load.health import HealthMonitor, Meter, process_meter
 from peac.load.monitor import ServerWatch
 from peac.load.recorder import Recorder
@@ -100,7 +101,7 @@ class Engine:
             transport = self.options.transport()
         else:
             limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-            transport = httpx.AsyncHTTPTransport(
+            transport = GuardedTransport(
                 verify=self.tls, http2=defaults.http2, limits=limits, socket_options=NODELAY
             )
             if self.options.transport_kind == "lean" and not defaults.http2:
