@@ -358,3 +358,74 @@ def test_no_history_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.M
     code, out, err = run_cli("recommend", "budgets/shop.budget.yaml")
     assert code == 2, out + err
     assert len(err.strip().splitlines()) == 1, err
+
+
+SHARED = """\
+apiVersion: peac/v1
+kind: Budget
+metadata: {name: shop-api}
+spec:
+  scenario: shop.scenario.yaml
+  objectives:
+    - metric: latency
+      stat: p95
+      %s
+    - step: checkout
+      metric: latency
+      stat: p50
+      %s
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("fail: &limit {max: 2s}", "fail: *limit"),  # one mapping for two objectives
+        ("fail: {max: &two 2s}", "fail: {max: *two}"),  # one scalar
+        ("<<: &base {fail: {max: 2s}}", "<<: *base"),  # a merge key
+    ],
+)
+def test_write_leaves_a_limit_shared_through_an_anchor_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, second: str
+) -> None:
+    """Issue 22 item 9: with one anchored limit for two objectives, ``--write`` reported
+    ``p95 -> 340ms`` and wrote ``250ms`` for both (the last edit of the shared node won).
+    Exact outcome: neither is rewritten, each says why, and the file is byte for byte the same."""
+    repo = make_history(tmp_path, 20, SHARED % (first, second))
+    monkeypatch.chdir(repo)
+    path = repo / "budgets/shop.budget.yaml"
+    before = path.read_bytes()
+    code, out, err = run_cli("recommend", "budgets/shop.budget.yaml", "--write")
+    assert (code, err) == (0, ""), out
+    assert path.read_bytes() == before
+    why = (
+        "not written: fail.max: left as it is: it is shared with another place through a YAML "
+        "anchor or merge key (give each objective its own limits to rewrite it)"
+    )
+    assert out.count(why) == 2, out
+    assert "budgets/shop.budget.yaml unchanged: 2 proposed limit(s) left as they are" in out
+    code, out, _ = run_cli("recommend", "budgets/shop.budget.yaml", "--write", "--format", "json")
+    assert code == 0
+    assert [(n["objective"], n["setting"]) for n in json.loads(out)["not_written"]] == [
+        ("latency p95", "fail.max"),
+        ("checkout latency p50", "fail.max"),
+    ]
+
+
+def test_write_keeps_a_crlf_budget_crlf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22 item 9: a budget with CRLF line ends made ``--write`` exit 3. Exact outcome:
+    the same four limits as in the LF file are written, every line still ends in CRLF, and
+    the file still validates."""
+    repo = make_history(tmp_path, 20, BUDGET.replace("\n", "\r\n"))
+    monkeypatch.chdir(repo)
+    path = repo / "budgets/shop.budget.yaml"
+    code, out, err = run_cli("recommend", "budgets/shop.budget.yaml", "--write")
+    assert (code, err) == (0, ""), out
+    assert "wrote 4 limit(s) to budgets/shop.budget.yaml" in out
+    raw = path.read_bytes()
+    lines = raw.split(b"\r\n")
+    assert lines[-1] == b"" and all(b"\n" not in line for line in lines)
+    assert len(lines) - 1 == BUDGET.count("\n")
+    assert sum(b"# peac recommend:" in line for line in lines) == 4
+    code, out, err = run_cli("validate", "budgets/")
+    assert code == 0, out + err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,8 +161,9 @@ def recommend(request: RecommendRequest, out: TextIO) -> int:
         )
     rows = _rows(budget, request, history, testbed)
     written: tuple[Written, ...] = ()
+    shared: tuple[tuple[str, str, str], ...] = ()
     if request.write:
-        written = write_limits(request.budget, budget, rows, request.root)
+        written, shared = write_limits(request.budget, budget, rows, request.root)
     report = RecommendReport(
         budget=budget.name,
         path=str(request.budget),
@@ -175,6 +177,7 @@ def recommend(request: RecommendRequest, out: TextIO) -> int:
         notes=tuple(history.notes + history.bad),
         wrote=request.write,
         written=written,
+        not_rewritten=shared,
     )
     out.write(RECOMMEND.render(request.fmt, report))
     return ExitCode.OK
@@ -213,13 +216,54 @@ def _changes(
     return found
 
 
+def _shared(document: Any) -> set[int]:
+    """Ids of the mappings and lists a document reaches more than once: through an alias
+    (``*limit``) or a merge key (``<<: *base``), one node stands for several places, and
+    rewriting it for one objective would rewrite it for all of them."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if id(node) in seen:
+            shared.add(id(node))
+            continue
+        seen.add(id(node))
+        stack.extend(node.values() if isinstance(node, dict) else node)
+    return shared
+
+
+def _anchored(node: Any) -> bool:
+    anchor = getattr(node, "anchor", None)
+    return getattr(anchor, "value", None) is not None
+
+
+def _why_not(objectives: Any, i: int, tier: str, kind: str, shared: set[int]) -> str:
+    """Why a limit cannot be rewritten in place ('' when it can)."""
+    objective = objectives[i]
+    limits = objective.get(tier)
+    nodes = (objectives, objective, limits)
+    if (
+        any(id(n) in shared or _anchored(n) for n in nodes)
+        or _anchored(limits.get(kind))
+        or tier not in getattr(objective, "_ok", {tier})  # inherited through a merge key
+    ):
+        return "it is shared with another place through a YAML anchor or merge key"
+    return ""
+
+
 def write_limits(
     path: Path, budget: BudgetPlan, rows: list[RecommendRow], root: Path
-) -> tuple[Written, ...]:
+) -> tuple[tuple[Written, ...], tuple[tuple[str, str, str], ...]]:
     """Rewrite the proposed limits into ``path`` in place: only the changed values' lines
     change, each with a comment naming the history range; the result is checked by the
-    compiler before it replaces the file."""
-    text = path.read_bytes().decode("utf-8")  # bytes: line ends stay as they are
+    compiler, and re-read to confirm each limit says what is reported, before it replaces the
+    file. Limits shared through a YAML anchor are left as they are (objective, setting, why):
+    one value cannot be two objectives' proposals."""
+    raw = path.read_bytes().decode("utf-8")  # bytes: line ends stay as they are
+    text = raw.replace("\r\n", "\n")  # ruamel writes "\n": compared and written back per line
     documents, yaml = roundtrip.load(text)
     found = [
         i
@@ -232,11 +276,17 @@ def write_limits(
     if len(found) != 1:
         raise InputError(f"{path}: cannot find Budget {budget.name!r} to rewrite")
     objectives = documents[found[0]]["spec"]["objectives"]
+    shared = _shared(documents[found[0]])
     comments: dict[int, str] = {}
     written = []
+    skipped = []
     for i, objective, tier, kind, value, row in _changes(budget, rows):
         proposal = row.recommendation
         assert proposal is not None
+        why = _why_not(objectives, i, tier, kind, shared)
+        if why:
+            skipped.append((row.objective, f"{tier}.{kind}", why))
+            continue
         roundtrip.set_scalar(objectives[i][tier], kind, limit_text(value, objective.unit))
         line = objective.line_of(f"{tier}.{kind}")
         first, last = proposal.commits[0][:7], proposal.commits[-1][:7]
@@ -247,20 +297,20 @@ def write_limits(
         old = row.current_warn if tier == "warn" else row.current_fail
         written.append(Written(row.objective, f"{tier}.{kind}", old, value, line))
     if not written:
-        return ()
-    dumped = roundtrip.dump(documents, yaml).splitlines(keepends=True)
-    original = text.splitlines(keepends=True)
+        return (), tuple(skipped)
+    dumped = roundtrip.dump(documents, yaml).splitlines()
+    original = raw.splitlines(keepends=True)
     if len(dumped) != len(original):
         raise RuntimeError(f"rewriting {path} changed its number of lines")
     lines = []
     for number, (before, after) in enumerate(zip(original, dumped, strict=True), start=1):
+        body = before.rstrip("\r\n")
+        ending = before[len(body) :]  # the file's own line end, "\r\n" or "\n"
         if number in comments:
-            body = after.rstrip("\r\n")
-            ending = after[len(body) :]
-            after = _OLD_COMMENT.sub("", body) + "  " + comments[number] + ending
-        elif before != after:
+            after = _OLD_COMMENT.sub("", after) + "  " + comments[number]
+        elif body != after:
             raise RuntimeError(f"rewriting {path} changed line {number}, not a limit's")
-        lines.append(after)
+        lines.append(after + ending)
     new_text = "".join(lines)
     temporary = files.create_new(
         path.parent, f".{path.name}", ".peac-recommend.yaml", new_text.encode("utf-8"), "--write"
@@ -272,7 +322,27 @@ def write_limits(
             raise RuntimeError(
                 f"the rewritten budget would not validate: {compilation.problems[0].message}"
             )
+        _confirm(compilation.plan.budgets, budget, written, path)
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
-    return tuple(written)
+    return tuple(written), tuple(skipped)
+
+
+def _confirm(
+    budgets: Sequence[BudgetPlan], budget: BudgetPlan, written: list[Written], path: Path
+) -> None:
+    """The rewritten file, read back, sets each limit to what the report will say it wrote
+    (anything else, such as an edit through a node shared with another objective, is a bug
+    here: the file is left as it was)."""
+    again = next((b for b in budgets if b.name == budget.name), None)
+    objectives = {o.name: o for o in again.objectives} if again else {}
+    for w in written:
+        tier, kind = w.setting.split(".")
+        objective = objectives.get(w.objective)
+        found = _limit(getattr(objective, tier, None), kind) if objective else None
+        if found is None or not math.isclose(found, w.new, rel_tol=1e-9):
+            raise RuntimeError(
+                f"rewriting {path} would set {w.objective} {w.setting} to {found}, not the "
+                f"{w.new} reported: the budget was left as it was"
+            )

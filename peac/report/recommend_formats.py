@@ -52,6 +52,7 @@ class RecommendReport:
     notes: tuple[str, ...] = ()
     wrote: bool = False  # --write was given
     written: tuple[Written, ...] = field(default=())
+    not_rewritten: tuple[tuple[str, str, str], ...] = ()  # (objective, setting, why) --write left
 
 
 def _limit(value: float | None, unit: str) -> str:
@@ -99,7 +100,12 @@ def _not_written(report: RecommendReport, row: RecommendRow) -> str:
     if not report.wrote or proposal is None or proposal.fail is None:
         return ""
     done = {w.setting for w in report.written if w.objective == row.objective}
-    left = []
+    left = [
+        f"{setting}: left as it is: {why} (give each objective its own limits to rewrite it)"
+        for objective, setting, why in report.not_rewritten
+        if objective == row.objective
+    ]
+    done |= {s for o, s, _ in report.not_rewritten if o == row.objective}
     for tier, old, new in (
         ("warn", row.current_warn, proposal.warn),
         ("fail", row.current_fail, proposal.fail),
@@ -172,6 +178,11 @@ def recommend_text(report: RecommendReport) -> str:
                 f"{_limit(w.new, _unit_of(report, w.objective))}"
                 for w in report.written
             ]
+        elif report.not_rewritten:
+            lines.append(
+                f"{report.path} unchanged: {len(report.not_rewritten)} proposed limit(s) left "
+                "as they are (not written, above)"
+            )
         else:
             lines.append(f"{report.path} unchanged: no limit to change")
     return escape.text_lines(lines)
@@ -305,6 +316,10 @@ def recommend_json(report: RecommendReport) -> str:
                 "line": w.line,
             }
             for w in report.written
+        ],
+        "not_written": [
+            {"objective": o, "setting": setting, "why": why}
+            for o, setting, why in report.not_rewritten
         ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
