@@ -1329,6 +1329,14 @@ _TARGET_HELP = "Base URL load goes to [default: http://127.0.0.1:8080]; never a 
 )
 @click.option("--include-static", is_flag=True, help="Keep static assets (.css, .js, images...).")
 @click.option(
+    "--keep-header",
+    "keep_headers",
+    multiple=True,
+    metavar="NAME",
+    help="Copy this non-standard request header too (repeatable); others such as X-Trace or "
+    "X-Hub-Access are left out, since they may hold a key.",
+)
+@click.option(
     "--report",
     type=click.Choice(["text", "json"]),
     default="text",
@@ -1351,6 +1359,7 @@ def generate_from_har(
     check: bool,
     keep_third_party: bool,
     include_static: bool,
+    keep_headers: tuple[str, ...],
     report: str,
     check_duration: float,
 ) -> int:
@@ -1372,6 +1381,7 @@ def generate_from_har(
         check=check,
         keep_third_party=keep_third_party,
         include_static=include_static,
+        keep_headers=keep_headers,
         report=report,
         check_seconds=check_duration,
     )

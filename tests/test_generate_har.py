@@ -333,7 +333,8 @@ def test_hostile_strings_render_as_themselves_and_never_as_templates(repo: Path)
         }
     }
     _write(repo, "h.har", har)
-    code, out, err = run_cli("generate", "from-har", "h.har")
+    # X-Note is not a standard header: copied only when asked for, and then as itself
+    code, out, err = run_cli("generate", "from-har", "h.har", "--keep-header", "X-Note")
     assert code == 0, err
     assert run_cli("validate", "generated.scenario.yaml")[0] == 0
     (step,) = _steps(repo / "generated.scenario.yaml")
@@ -421,3 +422,97 @@ def test_check_sends_the_recorded_mix_to_the_mock(repo: Path) -> None:
     check = json.loads(out)["check"]
     assert check["passed"] and check["endpoint_tvd"] <= 0.05 and check["requests"] > 20
     assert check["values_checked"] is False  # a mock that accepts any value says so
+
+
+def test_credentials_outside_the_usual_names_never_reach_the_scenario(repo: Path) -> None:
+    """Issue 22 item 7 (hostile review): ``pass``, ``pw``, ``pin``, ``passphrase``,
+    ``passcode`` and ``key`` in queries, JSON and forms, the headers X-Key, X-Pass and
+    X-Hub-Access, ``password: "..."`` inside a GraphQL string and a short token in a path were
+    copied as recorded. Exact outcome: none of the recorded values is anywhere in the written
+    file, each named credential is a secret, and the report says what was scrubbed."""
+    values = {
+        "pass": "Pa55-query",
+        "pw": "pw-Secret-1",
+        "pin": "9182",
+        "passphrase": "correct horse battery",
+        "passcode": "778899",
+        "key": "k-3f9a1",
+    }
+    query = "&".join(f"{k}={v.replace(' ', '+')}" for k, v in values.items())
+    graphql = 'mutation { login(user: "bob", password: "hunter2-gql") { token } }'
+    har = {
+        "log": {
+            "version": "1.2",
+            "entries": [
+                _entry(
+                    "2024-05-01T10:00:00Z",
+                    "GET",
+                    f"https://h.example/invite/aB3dE5fG?{query}",
+                    headers=[
+                        ("X-Key", "xkey-value-1"),
+                        ("X-Pass", "xpass-value-2"),
+                        ("X-Hub-Access", "hub-access-3"),
+                        ("Accept", "application/json"),
+                    ],
+                ),
+                _entry(
+                    "2024-05-01T10:00:01Z",
+                    "POST",
+                    "https://h.example/graphql",
+                    headers=[("Content-Type", "application/json")],
+                    post={
+                        "mimeType": "application/json",
+                        "text": json.dumps({"query": graphql, "variables": {"pin": "4455"}}),
+                    },
+                ),
+                _entry(
+                    "2024-05-01T10:00:02Z",
+                    "POST",
+                    "https://h.example/login",
+                    post={
+                        "mimeType": "application/x-www-form-urlencoded",
+                        "text": "passcode=556677&pw=form-pw-9",
+                    },
+                ),
+            ],
+        }
+    }
+    _write(repo, "h.har", har)
+    code, out, err = run_cli("generate", "from-har", "h.har")
+    assert code == 0, err
+    assert run_cli("validate", "generated.scenario.yaml")[0] == 0
+    written = (repo / "generated.scenario.yaml").read_text(encoding="utf-8")
+    recorded = [
+        *values.values(),
+        "Pa55",
+        "correct",
+        "aB3dE5fG",
+        "xkey-value-1",
+        "xpass-value-2",
+        "hub-access-3",
+        "hunter2-gql",
+        "4455",
+        "556677",
+        "form-pw-9",
+    ]
+    assert [v for v in recorded if v in written] == []
+    invite, gql, login = _steps(repo / "generated.scenario.yaml")
+    assert set(invite["query"]) == set(values)
+    assert all(v.startswith("{{ secrets.") for v in invite["query"].values()), invite["query"]
+    assert invite["headers"] == {
+        "x-key": "{{ secrets.x_key }}",
+        "x-pass": "{{ secrets.x_pass }}",
+        "accept": "application/json",
+    }
+    assert invite["path"].startswith("/invite/{{ random_string(12) }}")
+    assert "{{ secrets.password }}" in gql["json"]["query"]
+    assert gql["json"]["variables"]["pin"] == "{{ secrets.pin }}"
+    assert "{{ secrets.passcode | urlencode }}" in login["body"]
+    assert "{{ secrets.pw | urlencode }}" in login["body"]
+    assert "password (a credential inside text) 1" in out
+    assert (
+        "headers not kept (not standard, may hold a key; --keep-header NAME keeps one): "
+        "x-hub-access 1" in out
+    )
+    for name in ("pass", "pw", "pin", "passphrase", "passcode", "key", "x_key", "x_pass"):
+        assert f"secret {name} (from $PEAC_" in out, out

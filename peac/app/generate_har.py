@@ -37,6 +37,7 @@ class FromHarRequest:
     check: bool = False
     keep_third_party: bool = False
     include_static: bool = False
+    keep_headers: tuple[str, ...] = ()
     report: str = "text"
     check_seconds: float = 8.0
     seed: int = 1
@@ -75,6 +76,7 @@ def from_har(request: FromHarRequest, out: TextIO, err: TextIO) -> int:
             allowed_hosts=(target.host,),
             keep_third_party=request.keep_third_party,
             include_static=request.include_static,
+            keep_headers=frozenset(h.lower() for h in request.keep_headers),
         ),
     )
     if not design.summary.kept:

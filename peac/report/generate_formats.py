@@ -237,6 +237,16 @@ def _har_lines(s: HarSummary) -> list[str]:
         )
     lines += [f"capture {c}" for c in s.captures[:50]]
     lines += [f"secret {c}" for c in s.secrets]
+    if s.scrubbed:
+        lines.append(
+            "scrubbed (generated values sent instead of the recorded ones): "
+            + ", ".join(f"{what} {n:,}" for what, n in s.scrubbed.most_common(20))
+        )
+    if s.headers_dropped:
+        lines.append(
+            "headers not kept (not standard, may hold a key; --keep-header NAME keeps one): "
+            + ", ".join(f"{name[:64]} {n:,}" for name, n in s.headers_dropped.most_common(20))
+        )
     lines += [f"note {n}" for n in s.notes[:50]]
     if len(s.notes) > 50:
         lines.append(f"  ... and {len(s.notes) - 50:,} more notes")
@@ -268,6 +278,8 @@ def _summary_data(summary: HarSummary | OpenApiSummary) -> dict[str, object]:
             "hosts": list(summary.hosts),
             "captures": summary.captures,
             "secrets": summary.secrets,
+            "scrubbed": dict(summary.scrubbed),
+            "headers_not_kept": dict(summary.headers_dropped),
             "notes": summary.notes,
         }
     return {

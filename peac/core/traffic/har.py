@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -49,6 +50,16 @@ _DROPPED_HEADERS = frozenset(
 _CREDENTIAL_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token"}
 )
+# Request headers a scenario may need and that carry no credential by their nature. Any other
+# (X-Trace, X-Hub-Access, a vendor's) is left out unless asked for (--keep-header): what a
+# header of unknown meaning holds cannot be known, and many hold a key.
+_STANDARD_HEADERS = frozenset(
+    {
+        "accept", "accept-charset", "accept-datetime", "content-type", "content-language",
+        "content-encoding", "if-match", "if-unmodified-since", "if-range", "range", "expect",
+        "prefer", "x-requested-with", "x-http-method-override",
+    }
+)  # fmt: skip
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
 _SCHEME = re.compile(r"^(Bearer|Basic|Token|Digest|Bot|ApiKey)\s+", re.IGNORECASE)
 _IDENT_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -71,6 +82,7 @@ class HarOptions:
     allowed_hosts: tuple[str, ...]
     keep_third_party: bool = False
     include_static: bool = False
+    keep_headers: frozenset[str] = frozenset()  # non-standard headers to copy (lower case)
 
 
 @dataclass
@@ -87,6 +99,8 @@ class HarSummary:
     secrets: list[str] = field(default_factory=list)  # name, environment variable, where
     notes: list[str] = field(default_factory=list)  # bodies and fields not kept, and why
     flows: int = 0
+    scrubbed: Counter[str] = field(default_factory=Counter)  # what was generated instead, why
+    headers_dropped: Counter[str] = field(default_factory=Counter)  # non-standard, not asked for
 
 
 @dataclass(frozen=True)
@@ -189,8 +203,15 @@ def _default(value: str) -> str:
 class _Builder:
     """Turns the kept exchanges of one recording into steps, tracking links and secrets."""
 
-    def __init__(self, summary: HarSummary, secrets: dict[str, str], names: set[str]) -> None:
+    def __init__(
+        self,
+        summary: HarSummary,
+        secrets: dict[str, str],
+        names: set[str],
+        keep_headers: frozenset[str] = frozenset(),
+    ) -> None:
         self.summary = summary
+        self.keep_headers = keep_headers
         self.secrets = secrets  # name -> environment variable, shared by all files
         self.capture_names = names
         self.produced: dict[str, _Link] = {}
@@ -289,7 +310,11 @@ class _Builder:
         kind = secret_kind(key)
         if kind in ("credential", "account") and value:
             return self.secret(key, where)
-        return safe_value(key, value)
+        return safe_value(key, value, self._inner(where), self.summary.scrubbed)
+
+    def _inner(self, where: str) -> Callable[[str], str]:
+        """The secret for a credential found inside a value's text (``password: "..."``)."""
+        return lambda key: self.secret(key, f"{where}, inside its text")
 
     def _headers(self, exchange: Exchange, step: StepDraft, position: int, where: str) -> None:
         for name, value in exchange.headers:
@@ -320,8 +345,12 @@ class _Builder:
                 "private",
             ):
                 step.headers[low] = prefix + self.secret(low, f"{where} header {low}")
+            elif low in _STANDARD_HEADERS or low in self.keep_headers:
+                step.headers[low] = safe_value(
+                    low, value, self._inner(f"{where} header {low}"), self.summary.scrubbed
+                )
             else:
-                step.headers[low] = safe_value(low, value)
+                self.summary.headers_dropped[low] += 1
 
     def _cookie(self, value: str, step: StepDraft, where: str) -> None:
         names = [p.split("=", 1)[0].strip() for p in value.split(";") if p.strip()]
@@ -354,7 +383,7 @@ class _Builder:
             step.headers.setdefault("content-type", "application/x-www-form-urlencoded")
             return
         if kind.startswith("text/") or kind.endswith("xml"):
-            step.body = scrub(exchange.body)
+            step.body = scrub(exchange.body, self._inner(f"{where} body"), self.summary.scrubbed)
             return
         self.summary.notes.append(
             f"{where}: a {one_line(kind or 'untyped')[:60]} body not kept (only JSON, form and "
@@ -458,7 +487,7 @@ def design_har(recordings: list[Recording], options: HarOptions) -> HarDesign:
                 kept.append(exchange)
                 summary.hosts[host] += 1
         summary.kept += len(kept)
-        builder = _Builder(summary, secrets, capture_names)
+        builder = _Builder(summary, secrets, capture_names, options.keep_headers)
         for exchange in kept:
             step = builder.add(exchange, f"{recording.source} entries[{exchange.index}]")
             host = _host(exchange.url)

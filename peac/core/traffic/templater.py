@@ -47,6 +47,12 @@ _EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
 # construction, so personal or secret, never a word of the API.
 _TOKEN = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_\-.~+/=]{16,}$")
 _NUMBERED = re.compile(r"[0-9]{4,}")  # a word with a long number in it: an id in disguise
+# Shorter random strings (an invite code, a reset token in a path): letters and at least two
+# digits mixed through them, not a word with a version or a count at its end ("page12", "v2").
+_SHORT_TOKEN = re.compile(r"^(?=(?:.*[0-9]){2})(?=.*[A-Za-z])[A-Za-z0-9_\-]{6,15}$")
+_WORD_AND_NUMBER = re.compile(r"^[A-Za-z_\-]+[0-9]{1,3}$|^[vV][0-9][A-Za-z0-9.]*$")
+# The words of a key (``X-Hub-Access``, ``userPin``, ``new_passcode``), for matching by word.
+_KEY_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _PLACEHOLDER = re.compile(r"^\{([a-z_][a-z0-9_]{0,63})\}((?:\.[A-Za-z][A-Za-z0-9]{0,7})?)$")
 # An id with a format suffix (``1234.json``, ``8812.csv``): the id is the parameter, the
 # suffix a literal the service needs (datasette, Rails, many REST APIs).
@@ -93,7 +99,7 @@ def classify(raw: str) -> str:
         return IP
     if _HEX.match(text):
         return HEX
-    if _TOKEN.match(text):
+    if _TOKEN.match(text) or (_SHORT_TOKEN.match(text) and not _WORD_AND_NUMBER.match(text)):
         return TOKEN
     if len(text) > MAX_WORD or _NUMBERED.search(text) or not text.isprintable():
         return OPAQUE
@@ -171,11 +177,38 @@ def template_path(path: str) -> tuple[str, tuple[Value, ...]]:
     return "/".join(out) or "/", tuple(params)
 
 
+def key_words(key: str) -> list[str]:
+    """The lower-case words of a key: ``X-Hub-Access`` -> x, hub, access; ``userPIN`` -> user,
+    pin."""
+    return [w.lower() for w in _KEY_WORDS.findall(key[:128])]
+
+
+# Words that name a credential wherever they stand in a key (``pin``, ``x-pass``, ``key``).
+CREDENTIAL_WORDS = frozenset(
+    {"pass", "passwd", "password", "passwort", "pw", "pwd", "pin", "passphrase", "passcode",
+     "key", "apikey", "secret", "credential", "credentials", "private", "privatekey"}
+)  # fmt: skip
+
+
+def names_credential(key: str) -> bool:
+    """Whether a key names a credential, by word (``pin``, ``X-Key``) or inside a longer word
+    (``mypassword``, ``clientsecret``)."""
+    return bool(_CREDENTIAL_SUBSTRING.search(key)) or any(
+        w in CREDENTIAL_WORDS for w in key_words(key)
+    )
+
+
+_CREDENTIAL_SUBSTRING = re.compile(
+    r"(?i)(passw|passphrase|passcode|pwd|secret|api[_-]?key|apikey|credential|private|"
+    r"(access|signing|client|master|auth)[_-]?key)"
+)
+
+
 def query_kind(key: str, raw: str) -> str:
     """The kind of a query value; a value under a key that names a secret or personal data
     (``token``, ``email``, ``password``...) is generated whatever it looks like."""
     kind = classify(raw)
-    if _SENSITIVE_KEYS.search(key) and kind not in FED | GENERATED:
+    if (_SENSITIVE_KEYS.search(key) or names_credential(key)) and kind not in FED | GENERATED:
         return TOKEN
     return kind
 
